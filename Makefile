@@ -1,0 +1,51 @@
+# Colloquy: `make help` lists the targets.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+export DATABASE_URL ?=
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/colloquy
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test test-fast lint format schema services
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed ## Create .venv and install Colloquy with its dev tools
+
+run: install ## Install, migrate, load the demo account and examples, serve http://localhost:8000
+	mkdir -p var
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py load_demo
+	@echo "Colloquy studio: http://localhost:$(PORT)/  (sign in as demo / demo-password)"
+	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+services: ## Start PostgreSQL and Redis if they are not running, and install Chromium for browser tests
+	bash .ci/services
+
+test: install services ## Install everything and run the whole test suite against PostgreSQL
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(BIN)/pytest
+
+test-fast: install ## Run the tests without the browser tests
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(BIN)/pytest -m "not browser"
+
+lint: install ## ruff (lint and format check) and mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy skillspec
+
+format: install ## Apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+schema: install ## Regenerate docs/skill-spec.schema.json from the spec
+	$(BIN)/python -m skillspec schema -o docs/skill-spec.schema.json

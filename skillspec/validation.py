@@ -1,0 +1,442 @@
+"""Semantic validation of a skill spec, and parsing with path-named errors."""
+
+from __future__ import annotations
+
+import json
+import string
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import pydantic
+
+from .models import (
+    ACTS_NEEDING_API,
+    Action,
+    ActionKind,
+    Api,
+    DialogAct,
+    SampleDialogue,
+    Skill,
+    SystemTurn,
+    UserAct,
+    UserTurn,
+)
+
+
+@dataclass(frozen=True, order=True)
+class Issue:
+    """One problem in a spec: where it is and why it is wrong."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+
+class SpecValidationError(ValueError):
+    """Raised when a skill (or part of one) is not valid; ``issues`` lists every problem."""
+
+    def __init__(self, issues: Sequence[Issue]):
+        self.issues = list(issues)
+        super().__init__("\n".join(str(i) for i in self.issues))
+
+
+def join_path(*parts: str | int) -> str:
+    """``join_path("apis", 1, "name") == "apis[1].name"``."""
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part:
+            out += f".{part}" if out else part
+    return out
+
+
+def _pydantic_issues(exc: pydantic.ValidationError, prefix: str = "") -> list[Issue]:
+    issues = []
+    for err in exc.errors():
+        loc: list[str | int] = []
+        for i, part in enumerate(err["loc"]):
+            # Discriminated unions put the tag ("user"/"system") into the location.
+            if part in ("user", "system") and i > 0 and isinstance(err["loc"][i - 1], int):
+                continue
+            loc.append(part)
+        message = err["msg"]
+        if err["type"] == "extra_forbidden":
+            message = "unknown field"
+        elif err["type"] == "string_pattern_mismatch":
+            message = "must start with a letter and contain only letters, digits and _"
+        issues.append(Issue(join_path(prefix, *loc) if prefix else join_path(*loc), message))
+    return issues
+
+
+M = TypeVar("M", bound=pydantic.BaseModel)
+
+
+def parse_model(model: type[M], data: Any, *, path: str = "") -> M:
+    """Build ``model`` from plain data, raising :class:`SpecValidationError` with paths."""
+    try:
+        if isinstance(data, str | bytes):
+            return model.model_validate_json(data)
+        return model.model_validate(data)
+    except pydantic.ValidationError as exc:
+        raise SpecValidationError(_pydantic_issues(exc, path)) from None
+
+
+def parse_skill(data: str | bytes | dict[str, Any]) -> Skill:
+    """Parse and fully validate a skill; raise :class:`SpecValidationError` on any problem."""
+    if isinstance(data, str | bytes):
+        try:
+            data = json.loads(data)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise SpecValidationError([Issue("", f"not valid JSON: {exc}")]) from None
+    if not isinstance(data, dict):
+        raise SpecValidationError([Issue("", "a skill must be a JSON object")])
+    version = data.get("spec_version")
+    if version is not None and version != "1.0":
+        raise SpecValidationError(
+            [Issue("spec_version", f"unsupported spec version {version!r}; this Colloquy reads 1.0")]
+        )
+    skill = parse_model(Skill, data)
+    issues = validate_skill(skill)
+    if issues:
+        raise SpecValidationError(issues)
+    return skill
+
+
+def placeholders(text: str) -> list[str]:
+    """The ``{names}`` used in a template text; ``{{`` and ``}}`` are literal braces.
+
+    Raises ValueError for malformed braces, positional ``{}`` or format specs.
+    """
+    names = []
+    for _, field, spec, conversion in string.Formatter().parse(text):
+        if field is None:
+            continue
+        if field == "" or not field.isidentifier() or spec or conversion:
+            raise ValueError(f"bad placeholder {{{field}{'!' + conversion if conversion else ''}{':' + spec if spec else ''}}}")
+        names.append(field)
+    return names
+
+
+@dataclass(frozen=True)
+class Entity:
+    """A value available in a dialogue's context: a user span or an API result field."""
+
+    id: str
+    slot_type: str
+    turn: int
+    source: str  # "span" or "result"
+    text: str | None = None
+    action: int | None = None  # index of the producing API action in its turn
+
+
+def dialogue_entities(skill: Skill, dialogue: SampleDialogue) -> list[Entity]:
+    """Every entity a dialogue introduces, in order of appearance."""
+    apis = {a.name: a for a in skill.apis}
+    out: list[Entity] = []
+    for t, turn in enumerate(dialogue.turns):
+        if isinstance(turn, UserTurn):
+            out.extend(Entity(s.id, s.slot_type, t, "span", s.text) for s in turn.spans)
+        else:
+            for a, action in enumerate(turn.actions):
+                api = apis.get(action.name)
+                if action.kind is ActionKind.API and action.id and api:
+                    out.extend(
+                        Entity(f"{action.id}.{r.name}", r.slot_type, t, "result", None, a)
+                        for r in api.returns
+                    )
+    return out
+
+
+def available_entities(
+    skill: Skill, dialogue: SampleDialogue, turn: int, action: int | None = None
+) -> list[Entity]:
+    """Entities that the ``action``-th action of system turn ``turn`` may be bound to.
+
+    These are spans of earlier user turns (the current one included) and results
+    of API calls made earlier: in earlier turns, or before ``action`` in this one.
+    ``action=None`` means after every action of the turn.
+    """
+    return [
+        e
+        for e in dialogue_entities(skill, dialogue)
+        if e.turn < turn or (e.turn == turn and e.action is not None and (action is None or e.action < action))
+    ]
+
+
+def _duplicates(names: Iterable[str]) -> set[str]:
+    seen: set[str] = set()
+    dup: set[str] = set()
+    for n in names:
+        (dup if n in seen else seen).add(n)
+    return dup
+
+
+class _Checker:
+    def __init__(self, skill: Skill):
+        self.skill = skill
+        self.issues: list[Issue] = []
+        self.slot_types = {s.name for s in skill.slot_types}
+        self.apis = {a.name: a for a in skill.apis}
+        self.templates = {t.name: t for t in skill.response_templates}
+
+    def add(self, path: str, message: str) -> None:
+        self.issues.append(Issue(path, message))
+
+    def unique(self, items: Sequence[Any], path: str, what: str, attr: str = "name") -> None:
+        names = [getattr(i, attr) for i in items]
+        dups = _duplicates(names)
+        for i, n in enumerate(names):
+            if n in dups and names.index(n) != i:
+                self.add(join_path(path, i, attr), f"duplicate {what} {n!r}")
+
+    def slot_type(self, name: str, path: str) -> None:
+        if name not in self.slot_types:
+            self.add(path, f"unknown slot type {name!r}")
+
+    def run(self) -> list[Issue]:
+        s = self.skill
+        self.unique(s.slot_types, "slot_types", "slot type name")
+        self.unique(s.apis, "apis", "API name")
+        self.unique(s.response_templates, "response_templates", "response template name")
+        self.unique(s.utterance_sets, "utterance_sets", "utterance set name")
+        self.unique(s.sample_dialogues, "sample_dialogues", "sample dialogue name")
+        for i, t in enumerate(s.response_templates):
+            if t.name in self.apis:
+                self.add(
+                    join_path("response_templates", i, "name"),
+                    f"{t.name!r} is already an API name; actions share one namespace",
+                )
+        for i, st in enumerate(s.slot_types):
+            self.check_slot_type(i, st)
+        for i, api in enumerate(s.apis):
+            self.check_api(i, api)
+        for i, t in enumerate(s.response_templates):
+            self.check_template(i, t)
+        for i, u in enumerate(s.utterance_sets):
+            self.check_utterance_set(i, u)
+        for i, d in enumerate(s.sample_dialogues):
+            self.check_dialogue(i, d)
+        return self.issues
+
+    def check_slot_type(self, i: int, st: Any) -> None:
+        path = join_path("slot_types", i)
+        if st.builtin is not None and st.values:
+            self.add(join_path(path, "values"), f"a built-in {st.builtin.value} slot type has no catalogue values")
+        self.unique(st.values, join_path(path, "values"), "value", attr="value")
+        owner: dict[str, str] = {}
+        for j, v in enumerate(st.values):
+            for k, form in enumerate([v.value, *v.synonyms]):
+                key = form.strip().lower()
+                other = owner.setdefault(key, v.value)
+                if other != v.value:
+                    where = join_path(path, "values", j, *(("synonyms", k - 1) if k else ("value",)))
+                    self.add(where, f"{form!r} already stands for value {other!r}")
+
+    def check_api(self, i: int, api: Api) -> None:
+        path = join_path("apis", i)
+        self.unique(api.arguments, join_path(path, "arguments"), "argument name")
+        self.unique(api.returns, join_path(path, "returns"), "return field name")
+        for j, arg in enumerate(api.arguments):
+            self.slot_type(arg.slot_type, join_path(path, "arguments", j, "slot_type"))
+            if arg.required and arg.default is not None:
+                self.add(join_path(path, "arguments", j, "default"), "only an optional argument can have a default")
+        for j, ret in enumerate(api.returns):
+            self.slot_type(ret.slot_type, join_path(path, "returns", j, "slot_type"))
+
+    def check_variants(self, path: str, variants: Sequence[str], declared: set[str], *, all_required: bool) -> set[str]:
+        used_anywhere: set[str] = set()
+        for j, text in enumerate(variants):
+            vpath = join_path(path, "variants", j)
+            try:
+                used = set(placeholders(text))
+            except ValueError as exc:
+                self.add(vpath, str(exc))
+                continue
+            used_anywhere |= used
+            for name in sorted(used - declared):
+                self.add(vpath, f"placeholder {{{name}}} is not an argument")
+            if all_required:
+                for name in sorted(declared - used):
+                    self.add(vpath, f"argument {name!r} has no {{{name}}} placeholder")
+        return used_anywhere
+
+    def check_template(self, i: int, t: Any) -> None:
+        path = join_path("response_templates", i)
+        self.unique(t.arguments, join_path(path, "arguments"), "argument name")
+        for j, arg in enumerate(t.arguments):
+            self.slot_type(arg.slot_type, join_path(path, "arguments", j, "slot_type"))
+        api = None
+        if t.api is not None:
+            api = self.apis.get(t.api)
+            if api is None:
+                self.add(join_path(path, "api"), f"unknown API {t.api!r}")
+        elif t.act in ACTS_NEEDING_API:
+            self.add(join_path(path, "api"), f"a {t.act.value} template must name its API")
+        if t.act is DialogAct.REQUEST_ARGS:
+            if not t.requested:
+                self.add(join_path(path, "requested"), "a request_args template must name the arguments it asks for")
+            if api is not None:
+                names = {a.name for a in api.arguments}
+                for j, r in enumerate(t.requested):
+                    if r not in names:
+                        self.add(join_path(path, "requested", j), f"{r!r} is not an argument of API {api.name!r}")
+        elif t.requested:
+            self.add(join_path(path, "requested"), "only a request_args template asks for arguments")
+        self.check_variants(path, t.variants, {a.name for a in t.arguments}, all_required=True)
+
+    def check_utterance_set(self, i: int, u: Any) -> None:
+        path = join_path("utterance_sets", i)
+        self.unique(u.arguments, join_path(path, "arguments"), "argument name")
+        for j, arg in enumerate(u.arguments):
+            self.slot_type(arg.slot_type, join_path(path, "arguments", j, "slot_type"))
+        if u.api is not None and u.api not in self.apis:
+            self.add(join_path(path, "api"), f"unknown API {u.api!r}")
+        if u.act is UserAct.INVOKE and u.api is None:
+            self.add(join_path(path, "api"), "an invoke utterance set must name the API it invokes")
+        declared = {a.name for a in u.arguments}
+        used = self.check_variants(path, u.variants, declared, all_required=False)
+        for j, arg in enumerate(u.arguments):
+            if arg.name not in used:
+                self.add(join_path(path, "arguments", j, "name"), f"argument {arg.name!r} is used by no variant")
+
+    def check_dialogue(self, i: int, d: SampleDialogue) -> None:
+        path = join_path("sample_dialogues", i)
+        entity_ids: dict[str, tuple[int, str]] = {}  # id -> (turn, slot type)
+        for t, turn in enumerate(d.turns):
+            tpath = join_path(path, "turns", t)
+            expected = "user" if t % 2 == 0 else "system"
+            if turn.speaker != expected:
+                self.add(join_path(tpath, "speaker"), f"turns alternate, starting with the user: turn {t} must be a {expected} turn")
+            if isinstance(turn, UserTurn):
+                self.check_user_turn(tpath, t, turn, entity_ids)
+            else:
+                self.check_system_turn(tpath, t, turn, entity_ids)
+        # Second pass for bindings, now that every entity's turn is known.
+        for t, turn in enumerate(d.turns):
+            if isinstance(turn, SystemTurn):
+                for a, action in enumerate(turn.actions):
+                    self.check_bindings(join_path(path, "turns", t, "actions", a), t, a, action, d, entity_ids)
+
+    def check_user_turn(self, tpath: str, t: int, turn: UserTurn, ids: dict[str, tuple[int, str]]) -> None:
+        ordered = sorted(range(len(turn.spans)), key=lambda k: (turn.spans[k].start, turn.spans[k].end))
+        for k, span in enumerate(turn.spans):
+            spath = join_path(tpath, "spans", k)
+            self.slot_type(span.slot_type, join_path(spath, "slot_type"))
+            if span.id in ids:
+                self.add(join_path(spath, "id"), f"duplicate entity id {span.id!r}")
+            else:
+                ids[span.id] = (t, span.slot_type)
+            if span.end <= span.start:
+                self.add(join_path(spath, "end"), f"span end {span.end} must be greater than its start {span.start}")
+            elif span.end > len(turn.text):
+                self.add(join_path(spath, "end"), f"span end {span.end} is beyond the text's length {len(turn.text)}")
+            elif turn.text[span.start : span.end] != span.text:
+                self.add(
+                    join_path(spath, "text"),
+                    f"span text {span.text!r} does not match the utterance at {span.start}:{span.end} ({turn.text[span.start:span.end]!r})",
+                )
+        for prev, cur in zip(ordered, ordered[1:], strict=False):
+            a, b = turn.spans[prev], turn.spans[cur]
+            if b.start < a.end:
+                self.add(join_path(tpath, "spans", cur), f"span overlaps span {prev} ({a.start}:{a.end})")
+
+    def check_system_turn(self, tpath: str, t: int, turn: SystemTurn, ids: dict[str, tuple[int, str]]) -> None:
+        for a, action in enumerate(turn.actions):
+            apath = join_path(tpath, "actions", a)
+            if action.kind is ActionKind.API:
+                api = self.apis.get(action.name)
+                if api is None:
+                    self.add(join_path(apath, "name"), f"unknown API {action.name!r}")
+                if not action.id:
+                    self.add(join_path(apath, "id"), "an API call needs an id so that its results can be referred to")
+                elif action.id in ids or any(k.startswith(action.id + ".") for k in ids):
+                    self.add(join_path(apath, "id"), f"duplicate entity id {action.id!r}")
+                elif api is not None:
+                    ids[action.id] = (t, "")
+                    for r in api.returns:
+                        ids[f"{action.id}.{r.name}"] = (t, r.slot_type)
+            else:
+                if action.name not in self.templates:
+                    self.add(join_path(apath, "name"), f"unknown response template {action.name!r}")
+                if action.id is not None:
+                    self.add(join_path(apath, "id"), "only an API call has an id")
+
+    def check_bindings(
+        self, apath: str, t: int, a: int, action: Action, d: SampleDialogue, ids: dict[str, tuple[int, str]]
+    ) -> None:
+        target: Any = self.apis.get(action.name) if action.kind is ActionKind.API else self.templates.get(action.name)
+        if target is None:
+            return
+        params = {p.name: p for p in target.arguments}
+        for name, ref in action.arguments.items():
+            bpath = join_path(apath, "arguments", name)
+            param = params.get(name)
+            if param is None:
+                self.add(bpath, f"{target.name!r} has no argument {name!r}")
+                continue
+            known = ids.get(ref)
+            if known is None or known[1] == "":
+                self.add(bpath, f"bound to unknown entity {ref!r}")
+                continue
+            e_turn, e_type = known
+            available = e_turn < t or (e_turn == t and "." in ref and self._call_index(d, t, ref) < a)
+            if not available:
+                self.add(bpath, f"bound to entity {ref} which is not available before turn {t}")
+            elif e_type != param.slot_type:
+                self.add(bpath, f"entity {ref} is a {e_type}, but {name!r} takes a {param.slot_type}")
+        for p in target.arguments:
+            needed = getattr(p, "required", True) and getattr(p, "default", None) is None
+            if needed and p.name not in action.arguments:
+                what = "required argument" if action.kind is ActionKind.API else "argument"
+                self.add(join_path(apath, "arguments", p.name), f"{what} {p.name!r} is not bound")
+
+    @staticmethod
+    def _call_index(d: SampleDialogue, t: int, ref: str) -> int:
+        call_id = ref.split(".", 1)[0]
+        turn = d.turns[t]
+        assert isinstance(turn, SystemTurn)
+        return next(i for i, act in enumerate(turn.actions) if act.id == call_id)
+
+
+def validate_skill(skill: Skill) -> list[Issue]:
+    """Every semantic problem in ``skill`` (empty when it is valid), in document order."""
+    return _Checker(skill).run()
+
+
+def lint_skill(skill: Skill) -> list[Issue]:
+    """Advice that does not make a skill invalid but will hurt its builds."""
+    advice: list[Issue] = []
+    for i, st in enumerate(skill.slot_types):
+        if st.builtin is None and not st.values:
+            advice.append(Issue(join_path("slot_types", i, "values"), "the catalogue is empty"))
+    used = {a.name for d in skill.sample_dialogues for t in d.turns if isinstance(t, SystemTurn) for a in t.actions}
+    for i, api in enumerate(skill.apis):
+        if api.name not in used:
+            advice.append(Issue(join_path("apis", i), f"API {api.name!r} is called in no sample dialogue"))
+    for i, d in enumerate(skill.sample_dialogues):
+        confirmed: set[str] = set()
+        for t, turn in enumerate(d.turns):
+            if not isinstance(turn, SystemTurn):
+                continue
+            for a, action in enumerate(turn.actions):
+                if action.kind is ActionKind.RESPONSE:
+                    tpl = next((x for x in skill.response_templates if x.name == action.name), None)
+                    if tpl is not None and tpl.act is DialogAct.CONFIRM_API and tpl.api:
+                        confirmed.add(tpl.api)
+                else:
+                    api_ = next((x for x in skill.apis if x.name == action.name), None)
+                    if api_ is not None and api_.transactional and api_.name not in confirmed:
+                        advice.append(
+                            Issue(
+                                join_path("sample_dialogues", i, "turns", t, "actions", a),
+                                f"transactional API {api_.name!r} is called without a confirm_api response first",
+                            )
+                        )
+                    confirmed.discard(action.name)
+    if not skill.sample_dialogues:
+        advice.append(Issue("sample_dialogues", "no sample dialogues: a build needs at least one"))
+    return advice

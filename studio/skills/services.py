@@ -1,0 +1,214 @@
+"""Writes. Every change to a skill goes through one of these functions.
+
+Each write builds the whole skill spec as it would be after the change and
+validates it; an invalid result raises :class:`skillspec.SpecValidationError`
+and nothing is saved. Writes to one skill are serialised by locking its row,
+because validity is a property of the whole skill.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+
+import skillspec
+
+from . import models
+from .components import KINDS, SLOT_TYPES, ComponentKind, kind_of
+from .selectors import component_list, skill_to_spec
+
+MAX_NAME = 200
+
+
+def _check_skill_fields(name: str, description: str) -> None:
+    issues = []
+    if not name.strip():
+        issues.append(skillspec.Issue("name", "a skill needs a name"))
+    elif len(name) > MAX_NAME:
+        issues.append(skillspec.Issue("name", f"at most {MAX_NAME} characters"))
+    if len(description) > 4000:
+        issues.append(skillspec.Issue("description", "at most 4000 characters"))
+    if issues:
+        raise skillspec.SpecValidationError(issues)
+
+
+@transaction.atomic
+def skill_create(*, owner: AbstractBaseUser, name: str, description: str = "") -> models.Skill:
+    _check_skill_fields(name, description)
+    return models.Skill.objects.create(owner=owner, name=name.strip(), description=description)
+
+
+@transaction.atomic
+def skill_update(*, skill: models.Skill, name: str, description: str) -> models.Skill:
+    _check_skill_fields(name, description)
+    skill.name, skill.description = name.strip(), description
+    skill.save(update_fields=["name", "description", "updated_at"])
+    return skill
+
+
+@transaction.atomic
+def skill_delete(*, skill: models.Skill) -> None:
+    skill.delete()
+
+
+@transaction.atomic
+def skill_import(*, owner: AbstractBaseUser, data: str | bytes | dict[str, Any]) -> models.Skill:
+    """Create a new skill of ``owner`` from skill-spec JSON; raises SpecValidationError with every problem."""
+    spec = skillspec.parse_skill(data)
+    skill = models.Skill.objects.create(owner=owner, name=spec.name, description=spec.description)
+    for kind in KINDS:
+        kind.model.objects.bulk_create(
+            kind.model(skill=skill, name=item.name, position=i, data=item.model_dump(mode="json"))  # type: ignore[misc]
+            for i, item in enumerate(getattr(spec, kind.field))
+        )
+    return skill
+
+
+def _lock(skill: models.Skill) -> None:
+    models.Skill.objects.select_for_update().filter(pk=skill.pk).first()
+
+
+def _relative(issues: list[skillspec.Issue], prefix: str) -> list[skillspec.Issue]:
+    """Paths inside the edited item become relative to it; others stay absolute."""
+    out = []
+    for issue in issues:
+        if issue.path == prefix:
+            out.append(skillspec.Issue("", issue.message))
+        elif issue.path.startswith(prefix + "."):
+            out.append(skillspec.Issue(issue.path[len(prefix) + 1 :], issue.message))
+        elif issue.path.startswith(prefix + "["):
+            out.append(skillspec.Issue(issue.path[len(prefix) :], issue.message))
+        else:
+            out.append(issue)
+    return out
+
+
+def _validate_with(skill: models.Skill, kind: ComponentKind, index: int, items: list[Any], renamed: str | None = None,
+                   new_name: str | None = None) -> skillspec.Skill:
+    spec = skill_to_spec(skill=skill)
+    spec = spec.model_copy(update={kind.field: items})
+    if renamed is not None and new_name is not None and renamed != new_name:
+        spec = skillspec.rename(spec, kind.field, renamed, new_name)
+    issues = skillspec.validate_skill(spec)
+    if issues:
+        raise skillspec.SpecValidationError(_relative(issues, skillspec.join_path(kind.field, index)))
+    return spec
+
+
+def _save_all(skill: models.Skill, spec: skillspec.Skill, changed_fields: set[str]) -> None:
+    """Write back the components of ``changed_fields`` whose data differs from what is stored."""
+    for kind in KINDS:
+        if kind.field not in changed_fields:
+            continue
+        rows = list(component_list(skill=skill, kind=kind))
+        for row, item in zip(rows, getattr(spec, kind.field), strict=True):
+            data = item.model_dump(mode="json")
+            if row.data != data or row.name != item.name:
+                row.data, row.name = data, item.name
+                row.save(update_fields=["data", "name", "updated_at"])
+
+
+@transaction.atomic
+def component_create(*, skill: models.Skill, kind: ComponentKind, data: Any) -> models.SkillComponent:
+    """Add a component at the end of its list."""
+    _lock(skill)
+    item = skillspec.parse_model(kind.spec, data)
+    rows = list(component_list(skill=skill, kind=kind))
+    items = [kind.spec.model_validate(r.data) for r in rows] + [item]
+    _validate_with(skill, kind, len(rows), items)
+    position = (rows[-1].position + 1) if rows else 0
+    row = kind.model.objects.create(
+        skill=skill, name=item.name, position=position, data=item.model_dump(mode="json")  # type: ignore[misc]
+    )
+    skill.save(update_fields=["updated_at"])
+    return row
+
+
+@transaction.atomic
+def component_update(*, component: models.SkillComponent, data: Any) -> models.SkillComponent:
+    """Replace a component. Renaming a slot type, API or template renames every reference to it."""
+    kind = kind_of(component)
+    skill = component.skill  # type: ignore[attr-defined]
+    _lock(skill)
+    item = skillspec.parse_model(kind.spec, data)
+    rows = list(component_list(skill=skill, kind=kind))
+    index = next(i for i, r in enumerate(rows) if r.pk == component.pk)
+    items = [kind.spec.model_validate(r.data) for r in rows]
+    old_name = items[index].name  # type: ignore[attr-defined]
+    items[index] = item
+    spec = _validate_with(skill, kind, index, items, renamed=old_name, new_name=item.name)  # type: ignore[attr-defined]
+    _save_all(skill, spec, {k.field for k in KINDS} if old_name != item.name else {kind.field})  # type: ignore[attr-defined]
+    component.refresh_from_db()
+    skill.save(update_fields=["updated_at"])
+    return component
+
+
+@transaction.atomic
+def component_delete(*, component: models.SkillComponent) -> None:
+    """Delete a component unless something still refers to it (the error says what)."""
+    kind = kind_of(component)
+    skill = component.skill  # type: ignore[attr-defined]
+    _lock(skill)
+    rows = list(component_list(skill=skill, kind=kind))
+    items = [kind.spec.model_validate(r.data) for r in rows if r.pk != component.pk]
+    index = next(i for i, r in enumerate(rows) if r.pk == component.pk)
+    try:
+        _validate_with(skill, kind, index, items)
+    except skillspec.SpecValidationError as exc:
+        raise skillspec.SpecValidationError(
+            [skillspec.Issue("", f"{kind.label} {component.name!r} is still in use:")] + exc.issues
+        ) from None
+    component.delete()
+    skill.save(update_fields=["updated_at"])
+
+
+def parse_catalogue(text: str) -> list[dict[str, Any]]:
+    """Parse catalogue values: one value per line, synonyms after it, comma-separated (CSV quoting allowed).
+
+    A header line ``value,synonyms...`` is skipped. Raises SpecValidationError naming the line.
+    """
+    values: list[dict[str, Any]] = []
+    reader = csv.reader(io.StringIO(text))
+    try:
+        for line_no, row in enumerate(reader, start=1):
+            cells = [c.strip() for c in row]
+            cells = [c for c in cells if c]
+            if not cells:
+                continue
+            if line_no == 1 and cells[0].lower() == "value":
+                continue
+            values.append({"value": cells[0], "synonyms": cells[1:]})
+    except csv.Error as exc:
+        raise skillspec.SpecValidationError(
+            [skillspec.Issue("values", f"line {reader.line_num}: {exc}")]
+        ) from None
+    return values
+
+
+@transaction.atomic
+def slot_type_values_import(
+    *, slot_type: models.SkillComponent, text: str, replace: bool = False
+) -> models.SkillComponent:
+    """Add (or, with ``replace``, set) catalogue values of a slot type from CSV/plain text.
+
+    Values already in the catalogue gain the new synonyms instead of being duplicated.
+    """
+    if kind_of(slot_type) is not SLOT_TYPES:
+        raise TypeError("not a slot type")
+    new = parse_catalogue(text)
+    data = dict(slot_type.data)
+    existing: list[dict[str, Any]] = [] if replace else [dict(v) for v in data.get("values", [])]
+    by_value = {v["value"]: v for v in existing}
+    for v in new:
+        if v["value"] in by_value:
+            old = by_value[v["value"]]
+            old["synonyms"] = list(dict.fromkeys([*old.get("synonyms", []), *v["synonyms"]]))
+        else:
+            by_value[v["value"]] = v
+            existing.append(v)
+    data["values"] = existing
+    return component_update(component=slot_type, data=data)

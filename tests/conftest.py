@@ -1,0 +1,59 @@
+import json
+from pathlib import Path
+
+import pytest
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from studio.skills import services
+
+from .factories import UserFactory
+
+DATA = Path(__file__).parent / "data"
+ROOT = Path(__file__).parent.parent
+PASSWORD = "pw-for-tests-123"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _real_postgres(django_db_setup, django_db_blocker):
+    """The suite runs against PostgreSQL, as production does; refuse to pass silently on SQLite."""
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        assert connection.vendor == "postgresql", "set DATABASE_URL to a PostgreSQL database (see README)"
+
+
+@pytest.fixture
+def mini_spec() -> dict:
+    return json.loads((DATA / "mini_skill.json").read_text())
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def other_user(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def skill(user, mini_spec):
+    return services.skill_import(owner=user, data=mini_spec)
+
+
+@pytest.fixture
+def web(client, user):
+    """A browser-like Django test client signed in as ``user``."""
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def api(user):
+    """A REST client authenticating with ``user``'s token."""
+    token, _ = Token.objects.get_or_create(user=user)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
