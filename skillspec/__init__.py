@@ -1,6 +1,9 @@
 """Colloquy's skill spec: the typed, versioned contract between the studio,
 the simulator and the models. Importable without Django."""
 
+from .builtins import EXAMPLES as BUILTIN_EXAMPLES
+from .builtins import normalize, sample_surface
+from .io import dump_skill, json_schema, spec_hash
 from .models import (
     SPEC_VERSION,
     Action,
@@ -23,6 +26,7 @@ from .models import (
     UtteranceArgument,
     UtteranceSet,
 )
+from .refactor import rename
 from .validation import (
     Entity,
     Issue,
@@ -36,14 +40,44 @@ from .validation import (
     placeholders,
     validate_skill,
 )
-from .io import dump_skill, json_schema, spec_hash
-from .refactor import rename
 
 __all__ = [
-    "SPEC_VERSION", "Action", "ActionKind", "Api", "ApiArgument", "BuiltinType", "DialogAct",
-    "Entity", "Issue", "ResponseTemplate", "ReturnField", "SampleDialogue", "Skill", "SlotType",
-    "SlotValue", "Span", "SpecValidationError", "SystemTurn", "TemplateArgument", "UserAct",
-    "UserTurn", "UtteranceArgument", "UtteranceSet", "available_entities", "dialogue_entities",
-    "dump_skill", "join_path", "json_schema", "lint_skill", "parse_model", "parse_skill",
-    "placeholders", "rename", "spec_hash", "validate_skill",
+    "SPEC_VERSION",
+    "Action",
+    "ActionKind",
+    "Api",
+    "ApiArgument",
+    "BuiltinType",
+    "DialogAct",
+    "Entity",
+    "Issue",
+    "ResponseTemplate",
+    "ReturnField",
+    "SampleDialogue",
+    "Skill",
+    "SlotType",
+    "SlotValue",
+    "Span",
+    "SpecValidationError",
+    "SystemTurn",
+    "TemplateArgument",
+    "UserAct",
+    "UserTurn",
+    "UtteranceArgument",
+    "UtteranceSet",
+    "available_entities",
+    "dialogue_entities",
+    "dump_skill",
+    "join_path",
+    "json_schema",
+    "lint_skill",
+    "parse_model",
+    "parse_skill",
+    "placeholders",
+    "rename",
+    "spec_hash",
+    "validate_skill",
+    "BUILTIN_EXAMPLES",
+    "normalize",
+    "sample_surface",
 ]

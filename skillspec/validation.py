@@ -62,6 +62,9 @@ def _pydantic_issues(exc: pydantic.ValidationError, prefix: str = "") -> list[Is
             # Discriminated unions put the tag ("user"/"system") into the location.
             if part in ("user", "system") and i > 0 and isinstance(err["loc"][i - 1], int):
                 continue
+            # A bad dict key is located by the key itself.
+            if part == "[key]":
+                continue
             loc.append(part)
         message = err["msg"]
         if err["type"] == "extra_forbidden":
@@ -79,10 +82,26 @@ def parse_model(model: type[M], data: Any, *, path: str = "") -> M:
     """Build ``model`` from plain data, raising :class:`SpecValidationError` with paths."""
     try:
         if isinstance(data, str | bytes):
-            return model.model_validate_json(data)
-        return model.model_validate(data)
+            obj = model.model_validate_json(data)
+        else:
+            obj = model.model_validate(data)
     except pydantic.ValidationError as exc:
         raise SpecValidationError(_pydantic_issues(exc, path)) from None
+    # JSON allows \u0000 but PostgreSQL's jsonb and text columns do not, and no skill needs it.
+    nul = [Issue(p, "must not contain the NUL character") for p in _nul_paths(obj.model_dump(mode="json"), path)]
+    if nul:
+        raise SpecValidationError(nul)
+    return obj
+
+
+def _nul_paths(value: Any, path: str) -> list[str]:
+    if isinstance(value, str):
+        return [path] if "\x00" in value else []
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _nul_paths(v, join_path(path, str(k)))]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _nul_paths(v, join_path(path, i))]
+    return []
 
 
 def parse_skill(data: str | bytes | dict[str, Any]) -> Skill:
@@ -95,6 +114,8 @@ def parse_skill(data: str | bytes | dict[str, Any]) -> Skill:
     if not isinstance(data, dict):
         raise SpecValidationError([Issue("", "a skill must be a JSON object")])
     version = data.get("spec_version")
+    if version is not None and not isinstance(version, str):
+        raise SpecValidationError([Issue("spec_version", f'must be a string such as "1.0", not {json.dumps(version)}')])
     if version is not None and version != "1.0":
         raise SpecValidationError(
             [Issue("spec_version", f"unsupported spec version {version!r}; this Colloquy reads 1.0")]
@@ -116,7 +137,9 @@ def placeholders(text: str) -> list[str]:
         if field is None:
             continue
         if field == "" or not field.isidentifier() or spec or conversion:
-            raise ValueError(f"bad placeholder {{{field}{'!' + conversion if conversion else ''}{':' + spec if spec else ''}}}")
+            raise ValueError(
+                f"bad placeholder {{{field}{'!' + conversion if conversion else ''}{':' + spec if spec else ''}}}"
+            )
         names.append(field)
     return names
 
@@ -135,7 +158,7 @@ class Entity:
 
 def dialogue_entities(skill: Skill, dialogue: SampleDialogue) -> list[Entity]:
     """Every entity a dialogue introduces, in order of appearance."""
-    apis = {a.name: a for a in skill.apis}
+    apis = {a.name: a for a in reversed(skill.apis)}
     out: list[Entity] = []
     for t, turn in enumerate(dialogue.turns):
         if isinstance(turn, UserTurn):
@@ -144,16 +167,11 @@ def dialogue_entities(skill: Skill, dialogue: SampleDialogue) -> list[Entity]:
             for a, action in enumerate(turn.actions):
                 api = apis.get(action.name)
                 if action.kind is ActionKind.API and action.id and api:
-                    out.extend(
-                        Entity(f"{action.id}.{r.name}", r.slot_type, t, "result", None, a)
-                        for r in api.returns
-                    )
+                    out.extend(Entity(f"{action.id}.{r.name}", r.slot_type, t, "result", None, a) for r in api.returns)
     return out
 
 
-def available_entities(
-    skill: Skill, dialogue: SampleDialogue, turn: int, action: int | None = None
-) -> list[Entity]:
+def available_entities(skill: Skill, dialogue: SampleDialogue, turn: int, action: int | None = None) -> list[Entity]:
     """Entities that the ``action``-th action of system turn ``turn`` may be bound to.
 
     These are spans of earlier user turns (the current one included) and results
@@ -180,8 +198,10 @@ class _Checker:
         self.skill = skill
         self.issues: list[Issue] = []
         self.slot_types = {s.name for s in skill.slot_types}
-        self.apis = {a.name: a for a in skill.apis}
-        self.templates = {t.name: t for t in skill.response_templates}
+        self.catalogues = {s.name: {v.value for v in s.values} for s in skill.slot_types if s.builtin is None}
+        # The first of duplicate names wins, so only the duplicate itself is reported.
+        self.apis = {a.name: a for a in reversed(skill.apis)}
+        self.templates = {t.name: t for t in reversed(skill.response_templates)}
 
     def add(self, path: str, message: str) -> None:
         self.issues.append(Issue(path, message))
@@ -310,7 +330,10 @@ class _Checker:
             tpath = join_path(path, "turns", t)
             expected = "user" if t % 2 == 0 else "system"
             if turn.speaker != expected:
-                self.add(join_path(tpath, "speaker"), f"turns alternate, starting with the user: turn {t} must be a {expected} turn")
+                self.add(
+                    join_path(tpath, "speaker"),
+                    f"turns alternate, starting with the user: turn {t} must be a {expected} turn",
+                )
             if isinstance(turn, UserTurn):
                 self.check_user_turn(tpath, t, turn, entity_ids)
             else:
@@ -326,6 +349,9 @@ class _Checker:
         for k, span in enumerate(turn.spans):
             spath = join_path(tpath, "spans", k)
             self.slot_type(span.slot_type, join_path(spath, "slot_type"))
+            catalogue = self.catalogues.get(span.slot_type)
+            if span.value is not None and catalogue is not None and span.value not in catalogue:
+                self.add(join_path(spath, "value"), f"{span.value!r} is not a value of slot type {span.slot_type!r}")
             if span.id in ids:
                 self.add(join_path(spath, "id"), f"duplicate entity id {span.id!r}")
             else:
@@ -334,15 +360,20 @@ class _Checker:
                 self.add(join_path(spath, "end"), f"span end {span.end} must be greater than its start {span.start}")
             elif span.end > len(turn.text):
                 self.add(join_path(spath, "end"), f"span end {span.end} is beyond the text's length {len(turn.text)}")
-            elif turn.text[span.start : span.end] != span.text:
+            elif (actual := turn.text[span.start : span.end]) != span.text:
                 self.add(
                     join_path(spath, "text"),
-                    f"span text {span.text!r} does not match the utterance at {span.start}:{span.end} ({turn.text[span.start:span.end]!r})",
+                    f"span text {span.text!r} does not match the utterance at {span.start}:{span.end} ({actual!r})",
                 )
-        for prev, cur in zip(ordered, ordered[1:], strict=False):
-            a, b = turn.spans[prev], turn.spans[cur]
-            if b.start < a.end:
-                self.add(join_path(tpath, "spans", cur), f"span overlaps span {prev} ({a.start}:{a.end})")
+        # Compare with the span reaching furthest so far, not just the previous one:
+        # a long span can overlap several later ones.
+        reach: int | None = None
+        for cur in ordered:
+            if reach is not None and turn.spans[cur].start < turn.spans[reach].end:
+                a = turn.spans[reach]
+                self.add(join_path(tpath, "spans", cur), f"span overlaps span {reach} ({a.start}:{a.end})")
+            if reach is None or turn.spans[cur].end > turn.spans[reach].end:
+                reach = cur
 
     def check_system_turn(self, tpath: str, t: int, turn: SystemTurn, ids: dict[str, tuple[int, str]]) -> None:
         for a, action in enumerate(turn.actions):

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -93,6 +94,9 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = DATA_DIR / "staticfiles"
+# WhiteNoise serves static files in every mode; finders let `runserver` work without collectstatic.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Imports of whole skills can carry large catalogues; still bound them.
@@ -113,6 +117,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Bad input of any kind becomes 400 {"errors": [{"path": ..., "message": ...}]}.
+    "EXCEPTION_HANDLER": "studio.skills.api.api_exception_handler",
 }
 
 SPECTACULAR_SETTINGS = {
@@ -120,6 +126,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Author skills (slot types, APIs, response templates, utterance sets, sample dialogues) "
     "and export or import them as skill spec JSON.",
     "VERSION": "0.1.0",
+    # 3.1 schemas are JSON Schema 2020-12, the dialect pydantic writes for the skill-spec bodies.
+    "OAS_VERSION": "3.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     # Swagger UI is served from the vendored sidecar package: no CDN at run time.

@@ -23,6 +23,12 @@ def _real_postgres(django_db_setup, django_db_blocker):
         assert connection.vendor == "postgresql", "set DATABASE_URL to a PostgreSQL database (see README)"
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Real hashing costs ~0.5 s per user; the tests are about Colloquy, not PBKDF2.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def mini_spec() -> dict:
     return json.loads((DATA / "mini_skill.json").read_text())

@@ -67,11 +67,29 @@ def test_dialogue_with_binding_to_a_future_entity_is_refused(skill):
     row = selectors.component_list(skill=skill, kind=SAMPLE_DIALOGUES).get()
     data = row.data
     data["turns"][3]["actions"][0]["arguments"]["origin"] = "e1"
-    data["turns"].insert(1, {"speaker": "system", "actions": [
-        {"kind": "api", "name": "SearchFlights", "id": "c0", "arguments": {"origin": "e1", "date": "e2"}}]})
+    data["turns"].insert(
+        1,
+        {
+            "speaker": "system",
+            "actions": [
+                {"kind": "api", "name": "SearchFlights", "id": "c0", "arguments": {"origin": "e1", "date": "e2"}}
+            ],
+        },
+    )
     data["turns"].insert(2, {"speaker": "user", "text": "ok"})
     with pytest.raises(skillspec.SpecValidationError) as exc:
         services.component_update(component=row, data=data)
     assert "turns[1].actions[0].arguments.date: bound to entity e2 which is not available before turn 1" in [
         str(i) for i in exc.value.issues
     ]
+
+
+def test_nul_characters_are_refused_with_their_path(skill, user):
+    with pytest.raises(skillspec.SpecValidationError) as exc:
+        services.component_create(
+            skill=skill, kind=SLOT_TYPES, data={"name": "a", "builtin": "DATE", "description": "x\x00y"}
+        )
+    assert [str(i) for i in exc.value.issues] == ["description: must not contain the NUL character"]
+    with pytest.raises(skillspec.SpecValidationError) as exc:
+        services.skill_create(owner=user, name="bad\x00name")
+    assert [str(i) for i in exc.value.issues] == ["name: must not contain the NUL character"]

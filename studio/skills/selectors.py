@@ -16,8 +16,11 @@ def skill_list(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[models.Ski
     """The user's skills, newest first, annotated with component counts."""
     if not user.is_authenticated:
         return models.Skill.objects.none()
-    return models.Skill.objects.filter(owner=user).annotate(
-        **{f"{k.field}_count": Count(k.field, distinct=True) for k in KINDS}
+    # Explicit order_by: Django drops Meta.ordering from GROUP BY (annotated) queries.
+    return (
+        models.Skill.objects.filter(owner=user)
+        .annotate(**{f"{k.field}_count": Count(k.field, distinct=True) for k in KINDS})
+        .order_by("-updated_at", "-id")
     )
 
 
@@ -45,9 +48,7 @@ def component_get(*, skill: models.Skill, kind: ComponentKind, pk: int) -> model
 
 def skill_to_spec(*, skill: models.Skill) -> skillspec.Skill:
     """The stored skill as a spec object (rows in their authored order)."""
-    parts = {
-        k.field: [k.spec.model_validate(row.data) for row in component_list(skill=skill, kind=k)] for k in KINDS
-    }
+    parts = {k.field: [k.spec.model_validate(row.data) for row in component_list(skill=skill, kind=k)] for k in KINDS}
     return skillspec.Skill(name=skill.name, description=skill.description, **parts)
 
 

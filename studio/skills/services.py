@@ -26,6 +26,8 @@ MAX_NAME = 200
 
 def _check_skill_fields(name: str, description: str) -> None:
     issues = []
+    if "\x00" in name + description:
+        issues.append(skillspec.Issue("name" if "\x00" in name else "description", "must not contain the NUL character"))
     if not name.strip():
         issues.append(skillspec.Issue("name", "a skill needs a name"))
     elif len(name) > MAX_NAME:
@@ -87,8 +89,14 @@ def _relative(issues: list[skillspec.Issue], prefix: str) -> list[skillspec.Issu
     return out
 
 
-def _validate_with(skill: models.Skill, kind: ComponentKind, index: int, items: list[Any], renamed: str | None = None,
-                   new_name: str | None = None) -> skillspec.Skill:
+def _validate_with(
+    skill: models.Skill,
+    kind: ComponentKind,
+    index: int,
+    items: list[Any],
+    renamed: str | None = None,
+    new_name: str | None = None,
+) -> skillspec.Skill:
     spec = skill_to_spec(skill=skill)
     spec = spec.model_copy(update={kind.field: items})
     if renamed is not None and new_name is not None and renamed != new_name:
@@ -122,7 +130,10 @@ def component_create(*, skill: models.Skill, kind: ComponentKind, data: Any) -> 
     _validate_with(skill, kind, len(rows), items)
     position = (rows[-1].position + 1) if rows else 0
     row = kind.model.objects.create(
-        skill=skill, name=item.name, position=position, data=item.model_dump(mode="json")  # type: ignore[misc]
+        skill=skill,
+        name=item.name,
+        position=position,
+        data=item.model_dump(mode="json"),  # type: ignore[misc]
     )
     skill.save(update_fields=["updated_at"])
     return row
@@ -183,9 +194,7 @@ def parse_catalogue(text: str) -> list[dict[str, Any]]:
                 continue
             values.append({"value": cells[0], "synonyms": cells[1:]})
     except csv.Error as exc:
-        raise skillspec.SpecValidationError(
-            [skillspec.Issue("values", f"line {reader.line_num}: {exc}")]
-        ) from None
+        raise skillspec.SpecValidationError([skillspec.Issue("values", f"line {reader.line_num}: {exc}")]) from None
     return values
 
 
