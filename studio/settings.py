@@ -93,7 +93,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = DATA_DIR / "staticfiles"
+# Only `collectstatic` (deployment) needs STATIC_ROOT; unset, WhiteNoise serves from the finders.
+STATIC_ROOT = os.environ.get("STATIC_ROOT") or None
 # WhiteNoise serves static files in every mode; finders let `runserver` work without collectstatic.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG

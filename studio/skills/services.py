@@ -89,29 +89,23 @@ def _relative(issues: list[skillspec.Issue], prefix: str) -> list[skillspec.Issu
     return out
 
 
-def _validate_with(
-    skill: models.Skill,
-    kind: ComponentKind,
-    index: int,
-    items: list[Any],
-    renamed: str | None = None,
-    new_name: str | None = None,
+def _candidate(
+    spec: skillspec.Skill, kind: ComponentKind, index: int, items: list[Any], rename_from: str | None = None
 ) -> skillspec.Skill:
-    spec = skill_to_spec(skill=skill)
+    """``spec`` with ``kind``'s items replaced (and references renamed), validated as a whole."""
     spec = spec.model_copy(update={kind.field: items})
-    if renamed is not None and new_name is not None and renamed != new_name:
-        spec = skillspec.rename(spec, kind.field, renamed, new_name)
+    new_name = items[index].name if rename_from is not None else None
+    if rename_from is not None and new_name != rename_from:
+        spec = skillspec.rename(spec, kind.field, rename_from, new_name)
     issues = skillspec.validate_skill(spec)
     if issues:
         raise skillspec.SpecValidationError(_relative(issues, skillspec.join_path(kind.field, index)))
     return spec
 
 
-def _save_all(skill: models.Skill, spec: skillspec.Skill, changed_fields: set[str]) -> None:
-    """Write back the components of ``changed_fields`` whose data differs from what is stored."""
+def _save_renamed(skill: models.Skill, spec: skillspec.Skill) -> None:
+    """After a rename, write back every component whose data changed."""
     for kind in KINDS:
-        if kind.field not in changed_fields:
-            continue
         rows = list(component_list(skill=skill, kind=kind))
         for row, item in zip(rows, getattr(spec, kind.field), strict=True):
             data = item.model_dump(mode="json")
@@ -125,18 +119,24 @@ def component_create(*, skill: models.Skill, kind: ComponentKind, data: Any) -> 
     """Add a component at the end of its list."""
     _lock(skill)
     item = skillspec.parse_model(kind.spec, data)
-    rows = list(component_list(skill=skill, kind=kind))
-    items = [kind.spec.model_validate(r.data) for r in rows] + [item]
-    _validate_with(skill, kind, len(rows), items)
-    position = (rows[-1].position + 1) if rows else 0
+    spec = skill_to_spec(skill=skill)
+    items = [*getattr(spec, kind.field), item]
+    _candidate(spec, kind, len(items) - 1, items)
+    last = component_list(skill=skill, kind=kind).last()
     row = kind.model.objects.create(
         skill=skill,
-        name=item.name,
-        position=position,
-        data=item.model_dump(mode="json"),  # type: ignore[misc]
+        name=item.name,  # type: ignore[attr-defined]
+        position=last.position + 1 if last else 0,
+        data=item.model_dump(mode="json"),
     )
     skill.save(update_fields=["updated_at"])
     return row
+
+
+def _index_of(component: models.SkillComponent, kind: ComponentKind) -> int:
+    skill = component.skill  # type: ignore[attr-defined]
+    pks = list(component_list(skill=skill, kind=kind).values_list("pk", flat=True))
+    return pks.index(component.pk)
 
 
 @transaction.atomic
@@ -146,14 +146,19 @@ def component_update(*, component: models.SkillComponent, data: Any) -> models.S
     skill = component.skill  # type: ignore[attr-defined]
     _lock(skill)
     item = skillspec.parse_model(kind.spec, data)
-    rows = list(component_list(skill=skill, kind=kind))
-    index = next(i for i, r in enumerate(rows) if r.pk == component.pk)
-    items = [kind.spec.model_validate(r.data) for r in rows]
-    old_name = items[index].name  # type: ignore[attr-defined]
+    spec = skill_to_spec(skill=skill)
+    index = _index_of(component, kind)
+    items = list(getattr(spec, kind.field))
+    old_name = items[index].name
     items[index] = item
-    spec = _validate_with(skill, kind, index, items, renamed=old_name, new_name=item.name)  # type: ignore[attr-defined]
-    _save_all(skill, spec, {k.field for k in KINDS} if old_name != item.name else {kind.field})  # type: ignore[attr-defined]
-    component.refresh_from_db()
+    spec = _candidate(spec, kind, index, items, rename_from=old_name)
+    if old_name != item.name:  # type: ignore[attr-defined]
+        _save_renamed(skill, spec)
+        component.refresh_from_db()
+    else:
+        # The common case touches one row: don't re-dump and compare the whole skill.
+        component.data = item.model_dump(mode="json")
+        component.save(update_fields=["data", "updated_at"])
     skill.save(update_fields=["updated_at"])
     return component
 
@@ -164,11 +169,11 @@ def component_delete(*, component: models.SkillComponent) -> None:
     kind = kind_of(component)
     skill = component.skill  # type: ignore[attr-defined]
     _lock(skill)
-    rows = list(component_list(skill=skill, kind=kind))
-    items = [kind.spec.model_validate(r.data) for r in rows if r.pk != component.pk]
-    index = next(i for i, r in enumerate(rows) if r.pk == component.pk)
+    spec = skill_to_spec(skill=skill)
+    index = _index_of(component, kind)
+    items = [x for i, x in enumerate(getattr(spec, kind.field)) if i != index]
     try:
-        _validate_with(skill, kind, index, items)
+        _candidate(spec, kind, index, items)
     except skillspec.SpecValidationError as exc:
         raise skillspec.SpecValidationError(
             [skillspec.Issue("", f"{kind.label} {component.name!r} is still in use:")] + exc.issues
