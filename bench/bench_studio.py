@@ -90,8 +90,10 @@ def main() -> None:
     finally:
         user.delete()
 
-    print(f"\nmachine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"database: {connection.vendor}")
+    print(
+        f"\nmachine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"database: {connection.vendor}"
+    )
     print("| operation | median ms | max ms |\n|---|---:|---:|")
     for name, med, worst in rows:
         print(f"| {name} | {med:.1f} | {worst:.1f} |")

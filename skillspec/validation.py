@@ -81,10 +81,7 @@ M = TypeVar("M", bound=pydantic.BaseModel)
 def parse_model(model: type[M], data: Any, *, path: str = "") -> M:
     """Build ``model`` from plain data, raising :class:`SpecValidationError` with paths."""
     try:
-        if isinstance(data, str | bytes):
-            obj = model.model_validate_json(data)
-        else:
-            obj = model.model_validate(data)
+        obj = model.model_validate_json(data) if isinstance(data, str | bytes) else model.model_validate(data)
     except pydantic.ValidationError as exc:
         raise SpecValidationError(_pydantic_issues(exc, path)) from None
     # JSON allows \u0000 but PostgreSQL's jsonb and text columns do not, and no skill needs it.

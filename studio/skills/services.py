@@ -26,8 +26,9 @@ MAX_NAME = 200
 
 def _check_skill_fields(name: str, description: str) -> None:
     issues = []
-    if "\x00" in name + description:
-        issues.append(skillspec.Issue("name" if "\x00" in name else "description", "must not contain the NUL character"))
+    for field, value in (("name", name), ("description", description)):
+        if "\x00" in value:
+            issues.append(skillspec.Issue(field, "must not contain the NUL character"))
     if not name.strip():
         issues.append(skillspec.Issue("name", "a skill needs a name"))
     elif len(name) > MAX_NAME:

@@ -1,0 +1,151 @@
+"""End to end in real Chromium: from signing in to a sample dialogue tagged with the mouse."""
+
+import os
+import re
+
+import pytest
+from django.urls import reverse
+from playwright.sync_api import Page, expect, sync_playwright
+
+from studio.skills import models
+
+from .conftest import PASSWORD
+
+# Playwright's sync API runs an event loop in this thread; Django refuses ORM calls there unless told.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+
+# Where characters [start, end) of a user turn are on screen, whatever highlighting markup surrounds them.
+TEXT_BOX_JS = """([turn, start, end]) => {
+  const p = document.querySelector(`[data-utterance][data-turn="${turn}"]`);
+  const runs = [...p.querySelectorAll("[data-seg]")];
+  const rect = (offset) => {
+    // Offsets count code points, as the server does; DOM ranges count UTF-16 units.
+    const run = runs.find((r) => offset >= +r.dataset.start && offset < +r.dataset.start + [...r.textContent].length);
+    const units = (n) => [...run.textContent].slice(0, n).join("").length;
+    const k = offset - +run.dataset.start;
+    const range = document.createRange();
+    range.setStart(run.firstChild, units(k));
+    range.setEnd(run.firstChild, units(k + 1));
+    return range.getBoundingClientRect();
+  };
+  const a = rect(start), b = rect(end - 1);
+  return {x1: a.left + 1, y1: a.top + a.height / 2, x2: b.right - 1, y2: b.top + b.height / 2};
+}"""
+
+
+def drag_select(page: Page, turn: int, start: int, end: int) -> None:
+    """Select characters [start, end) of a user turn by dragging the mouse over them."""
+    box = page.evaluate(TEXT_BOX_JS, [turn, start, end])
+    page.mouse.move(box["x1"], box["y1"])
+    page.mouse.down()
+    page.mouse.move(box["x2"], box["y2"], steps=8)
+    page.mouse.up()
+
+
+@pytest.mark.browser
+def test_author_a_sample_dialogue_with_the_mouse(live_server, transactional_db, user):
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 1000})
+            page.set_default_timeout(10_000)
+            script_errors: list[str] = []
+            page.on("pageerror", lambda exc: script_errors.append(str(exc)))
+
+            page.goto(live_server.url + reverse("login"))
+            page.get_by_label("Username").fill(user.username)
+            page.get_by_label("Password").fill(PASSWORD)
+            page.get_by_role("button", name="Sign in").click()
+
+            page.locator("#new-skill-name").fill("Flights")
+            page.get_by_role("button", name="Create skill").click()
+            page.wait_for_url(re.compile(r"/skills/\d+/$"))
+
+            page.locator("nav.sidenav").get_by_role("link", name="Slot types").click()
+            page.locator("#new-form-name").fill("city")
+            page.locator("#new-form-values").fill("Boston, BOS\nDenver")
+            page.get_by_role("button", name="Create slot type").click()
+            expect(page.locator("#items")).to_contain_text("city")
+            page.reload()
+            page.locator("#new-form summary").click()
+            page.locator("#new-form-name").fill("date")
+            page.get_by_label("Built-in DATE").check()
+            page.get_by_role("button", name="Create slot type").click()
+            expect(page.locator("#items")).to_contain_text("date")
+
+            page.locator("nav.sidenav").get_by_role("link", name="APIs").click()
+            page.locator("#new-form-name").fill("SearchFlights")
+            page.locator("[name=arguments-0-name]").fill("origin")
+            page.locator("[name=arguments-0-slot_type]").select_option("city")
+            page.locator("[name=arguments-0-required]").check()
+            page.get_by_role("button", name="+ Add argument").click()
+            page.locator("[name=arguments-1-name]").fill("date")
+            page.locator("[name=arguments-1-slot_type]").select_option("date")
+            page.locator("[name=arguments-1-required]").uncheck()
+            page.get_by_role("button", name="Create API").click()
+            expect(page.locator("#items")).to_contain_text("SearchFlights")
+
+            page.locator("nav.sidenav").get_by_role("link", name="Sample dialogues").click()
+            page.get_by_label("Name").fill("booking")
+            page.get_by_role("button", name="Create and edit").click()
+            page.wait_for_url(re.compile(r"/dialogues/\d+/$"))
+
+            utterance_box = page.get_by_label("User says")
+            # The plane is one code point but two UTF-16 units: offsets must not shift because of it.
+            utterance_box.fill("\U0001f6eb I want to fly from BOS tomorrow")
+            utterance_box.press("Enter")  # Enter submits the utterance
+            utterance = page.locator('[data-utterance][data-turn="0"]')
+            expect(utterance).to_have_text("\U0001f6eb I want to fly from BOS tomorrow")
+
+            drag_select(page, 0, 21, 24)
+            expect(page.locator("[data-selection-preview]")).to_have_text("Selected “BOS” (21–24)")
+            page.locator("#slot-type-0").select_option("city")
+            page.get_by_role("button", name="Tag span").click()
+            expect(page.locator('mark[data-span-id="e1"]')).to_have_text("BOS")
+
+            # The second selection comes after the first span's markup; offsets stay those of the text.
+            drag_select(page, 0, 25, 33)
+            expect(page.locator("[data-selection-preview]")).to_have_text("Selected “tomorrow” (25–33)")
+            page.locator("#slot-type-0").select_option("date")
+            page.get_by_role("button", name="Tag span").click()
+            expect(page.locator('mark[data-span-id="e2"]')).to_have_text("tomorrow")
+
+            page.get_by_label("Action").select_option("api:SearchFlights")
+            origin = page.locator("select[name=arg_origin]")
+            expect(origin.locator("option")).to_have_text(["— choose an entity —", 'e1 "BOS" (city, turn 1)'])
+            date = page.locator("select[name=arg_date]")
+            expect(date.locator("option")).to_have_text(["— leave unbound —", 'e2 "tomorrow" (date, turn 1)'])
+            origin.select_option("e1")
+            page.get_by_role("button", name="Add action").click()
+            expect(page.locator(".action")).to_contain_text("SearchFlights")
+            expect(page.locator(".bindings")).to_contain_text('e1 "BOS" (city, turn 1)')
+            expect(page.locator(".wait")).to_have_text("wait for user")
+            assert script_errors == []
+        finally:
+            browser.close()
+
+    # Queried only now: inside the Playwright block, the ORM would open a connection that is never closed.
+    dialogue = models.SampleDialogue.objects.get(skill__owner=user, skill__name="Flights", name="booking")
+    assert dialogue.data["turns"] == [
+        {
+            "speaker": "user",
+            "text": "\U0001f6eb I want to fly from BOS tomorrow",
+            "spans": [
+                {"id": "e1", "start": 21, "end": 24, "slot_type": "city", "text": "BOS", "value": "Boston"},
+                {"id": "e2", "start": 25, "end": 33, "slot_type": "date", "text": "tomorrow", "value": None},
+            ],
+        },
+        {
+            "speaker": "system",
+            "actions": [{"kind": "api", "name": "SearchFlights", "id": "c1", "arguments": {"origin": "e1"}}],
+        },
+    ]
