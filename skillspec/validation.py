@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import json
+import re
 import string
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -78,17 +80,75 @@ def _pydantic_issues(exc: pydantic.ValidationError, prefix: str = "") -> list[Is
 M = TypeVar("M", bound=pydantic.BaseModel)
 
 
-def parse_model(model: type[M], data: Any, *, path: str = "") -> M:
-    """Build ``model`` from plain data, raising :class:`SpecValidationError` with paths."""
+def parse_model(model: type[M], data: Any, *, path: str = "", check: Callable[[M], list[Issue]] | None = None) -> M:
+    """Build ``model`` from plain data, raising :class:`SpecValidationError` with paths.
+
+    ``check`` adds further (semantic) checks of the built object. When the only
+    structural problems are badly spelled names, ``check`` still runs, on a stand-in
+    whose names are respelled, so that every problem is reported at once.
+    """
     try:
         obj = model.model_validate_json(data) if isinstance(data, str | bytes) else model.model_validate(data)
     except pydantic.ValidationError as exc:
-        raise SpecValidationError(_pydantic_issues(exc, path)) from None
+        issues = _pydantic_issues(exc, path)
+        stand_in = _stand_in(model, data, exc) if check is not None else None
+        if stand_in is not None and check is not None:
+            obj, respelled = stand_in
+            bad = {i.path for i in issues}
+            for issue in check(obj):
+                if issue.path not in bad:
+                    message = issue.message
+                    for new, old in respelled.items():
+                        message = re.sub(rf"\b{re.escape(new)}\b", old, message)
+                    issues.append(Issue(issue.path, message))
+        raise SpecValidationError(issues) from None
     # JSON allows \u0000 but PostgreSQL's jsonb and text columns do not, and no skill needs it.
     nul = [Issue(p, "must not contain the NUL character") for p in _nul_paths(obj.model_dump(mode="json"), path)]
     if nul:
         raise SpecValidationError(nul)
+    if check is not None and (issues := check(obj)):
+        raise SpecValidationError(issues)
     return obj
+
+
+def _respell(name: str) -> str:
+    """A valid name standing in for a badly spelled one; the same bad name always gives the same one."""
+    respelled = re.sub(r"\W", "_", name, flags=re.ASCII)
+    return respelled if respelled[:1].isalpha() else f"x{respelled}"
+
+
+def _stand_in(model: type[M], data: Any, exc: pydantic.ValidationError) -> tuple[M, dict[str, str]] | None:
+    """``data`` with every badly spelled name respelled, if that is all that is wrong with it,
+    and which respelling stands for which name."""
+    errors = exc.errors()
+    if not errors or any(e["type"] != "string_pattern_mismatch" for e in errors):
+        return None
+    if isinstance(data, str | bytes):
+        try:
+            data = json.loads(data)
+        except ValueError:
+            return None
+    data = copy.deepcopy(data)
+    respelled: dict[str, str] = {}
+    for err in errors:
+        container: Any = data
+        loc = list(err["loc"])
+        for part in loc[:-1]:
+            # Discriminated unions put their tag into the location; it is not a key of the data.
+            if isinstance(container, dict) and isinstance(part, str) and part not in container:
+                continue
+            container = container[part]
+        if not isinstance(container, dict | list) or not isinstance(err["input"], str):
+            return None
+        new = _respell(err["input"][:64])
+        respelled[new] = err["input"]
+        target: Any = container  # a dict keyed by name or a list indexed by position
+        target[loc[-1]] = new
+    # Consistent respelling keeps references between respelled names intact.
+    try:
+        return model.model_validate(data), respelled
+    except pydantic.ValidationError:
+        return None
 
 
 def _nul_paths(value: Any, path: str) -> list[str]:
@@ -117,11 +177,7 @@ def parse_skill(data: str | bytes | dict[str, Any]) -> Skill:
         raise SpecValidationError(
             [Issue("spec_version", f"unsupported spec version {version!r}; this Colloquy reads 1.0")]
         )
-    skill = parse_model(Skill, data)
-    issues = validate_skill(skill)
-    if issues:
-        raise SpecValidationError(issues)
-    return skill
+    return parse_model(Skill, data, check=validate_skill)
 
 
 def placeholders(text: str) -> list[str]:

@@ -128,3 +128,15 @@ def test_pizza_has_five_dialogues_and_a_transactional_order():
     (order,) = calls(d, "OrderPizza")
     assert order.arguments["size"] == check.arguments["size"]
     assert order.arguments["topping"] == check.arguments["topping"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", ["flights", "pizza"])
+def test_examples_survive_the_studio_round_trip(user, name):
+    from studio.skills import selectors, services
+
+    text = (ROOT / "examples" / f"{name}.json").read_text()
+    skill = services.skill_import(owner=user, data=text)
+    exported = selectors.skill_export(skill=skill)
+    assert skillspec.parse_skill(exported) == skillspec.parse_skill(text)
+    assert json.loads(exported) == json.loads(skillspec.dump_skill(skillspec.parse_skill(text)))

@@ -93,3 +93,13 @@ def test_nul_characters_are_refused_with_their_path(skill, user):
     with pytest.raises(skillspec.SpecValidationError) as exc:
         services.skill_create(owner=user, name="bad\x00name")
     assert [str(i) for i in exc.value.issues] == ["name: must not contain the NUL character"]
+
+
+def test_a_bad_name_and_a_bad_reference_are_reported_together(skill):
+    bad = {"name": "Book flight", "arguments": [{"name": "flight", "slot_type": "nope"}]}
+    with pytest.raises(skillspec.SpecValidationError) as exc:
+        services.component_create(skill=skill, kind=APIS, data=bad)
+    assert [str(i) for i in exc.value.issues] == [
+        "name: must start with a letter and contain only letters, digits and _",
+        "arguments[0].slot_type: unknown slot type 'nope'",
+    ]

@@ -410,7 +410,14 @@ CASES: list[tuple[str, Callable[[dict[str, Any]], Any], list[tuple[str, str]]]] 
     (
         "name that is not an identifier",
         lambda d: d["apis"][0].update(name="Search Flights"),
-        [("apis[0].name", "must start with a letter and contain only letters, digits and _")],
+        [
+            ("apis[0].name", "must start with a letter and contain only letters, digits and _"),
+            # Everything that referred to the old name is reported in the same round.
+            ("response_templates[1].api", "unknown API 'SearchFlights'"),
+            ("utterance_sets[0].api", "unknown API 'SearchFlights'"),
+            (f"{D}.turns[3].actions[0].name", "unknown API 'SearchFlights'"),
+            (f"{D}.turns[3].actions[1].arguments.flight", "bound to unknown entity 'c1.flight'"),
+        ],
     ),
     (
         "bound argument name that is not an identifier",
@@ -508,6 +515,37 @@ def test_every_problem_is_reported_at_once_in_document_order():
         ("response_templates[1].requested[0]", "'when' is not an argument of API 'SearchFlights'"),
         (f"{D}.turns[0].spans[0].text", "span text 'Bostn' does not match the utterance at 9:15 ('Boston')"),
         (f"{D}.turns[3].actions[0].arguments.origin", "entity e1 is a city, but 'origin' takes a town"),
+    ]
+
+
+def test_badly_spelled_names_do_not_hide_the_other_problems():
+    """A name with a space is a structural error, yet the semantic problems are reported with it."""
+
+    def break_things(d):
+        d["slot_types"][0]["name"] = "my city"
+        d["apis"][0]["arguments"][0]["slot_type"] = "my city"  # still refers to the renamed type
+        d["response_templates"][0]["variants"] = ["How about {flght}?"]
+
+    assert problems(mutated(break_things)) == [
+        ("slot_types[0].name", "must start with a letter and contain only letters, digits and _"),
+        ("apis[0].arguments[0].slot_type", "must start with a letter and contain only letters, digits and _"),
+        ("response_templates[0].variants[0]", "placeholder {flght} is not an argument"),
+        ("response_templates[0].variants[0]", "argument 'flight' has no {flight} placeholder"),
+        ("utterance_sets[0].arguments[0].slot_type", "unknown slot type 'city'"),
+        (f"{D}.turns[0].spans[0].slot_type", "unknown slot type 'city'"),
+        # The stand-in's respelled name never shows: messages use the name as the user wrote it.
+        (f"{D}.turns[3].actions[0].arguments.origin", "entity e1 is a city, but 'origin' takes a my city"),
+    ]
+
+
+def test_other_structural_errors_stop_before_semantic_checks():
+    def break_things(d):
+        d["slot_types"][0]["name"] = "my city"
+        d["response_templates"][0]["variants"] = []  # not a name problem: no stand-in is possible
+
+    assert problems(mutated(break_things)) == [
+        ("slot_types[0].name", "must start with a letter and contain only letters, digits and _"),
+        ("response_templates[0].variants", "List should have at least 1 item after validation, not 0"),
     ]
 
 

@@ -16,9 +16,10 @@ import codecs
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.utils.http import content_disposition_header
@@ -27,6 +28,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from pydantic import BaseModel, ConfigDict, Field, create_model
 from rest_framework import exceptions, parsers, serializers, status
+from rest_framework.pagination import BasePagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -85,7 +87,10 @@ class RawJSONParser(parsers.BaseParser):
 
     media_type = "application/json"
 
-    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> bytes:
+    # DRF takes whatever parse() returns as request.data; the stubs allow only mappings (parsed JSON or forms).
+    def parse(  # type: ignore[override]
+        self, stream: Any, media_type: str | None = None, parser_context: Any = None
+    ) -> bytes:
         body: bytes = stream.read()
         return body
 
@@ -95,7 +100,9 @@ class CSVParser(parsers.BaseParser):
 
     media_type = "text/csv"
 
-    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> str:
+    def parse(  # type: ignore[override]  # any return is fine by DRF, as above
+        self, stream: Any, media_type: str | None = None, parser_context: Any = None
+    ) -> str:
         encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
         raw: bytes = stream.read()
         try:
@@ -109,6 +116,12 @@ class PlainTextParser(CSVParser):
     """A ``text/plain`` body as text."""
 
     media_type = "text/plain"
+
+
+class AuthenticatedRequest(Request):
+    """A request as the API views see it: IsAuthenticated (the default permission) lets in only signed-in users."""
+
+    user: User
 
 
 class BaseApi(APIView):
@@ -126,7 +139,8 @@ class BaseApi(APIView):
 
 
 def _page(request: Request, view: APIView, queryset: QuerySet[Any], represent: Callable[[Any], Any]) -> Response:
-    paginator = api_settings.DEFAULT_PAGINATION_CLASS()
+    # api_settings imports the class the setting names; the stubs type it as the setting's dotted path.
+    paginator = cast(type[BasePagination], api_settings.DEFAULT_PAGINATION_CLASS)()
     page = paginator.paginate_queryset(queryset, request, view=view)
     if page is None:  # pagination switched off in settings
         return Response([represent(x) for x in queryset])
@@ -136,13 +150,15 @@ def _page(request: Request, view: APIView, queryset: QuerySet[Any], represent: C
 # --- serializers (skills, errors) ---------------------------------------------------------------
 
 
-class IssueSerializer(serializers.Serializer):
+class IssueSerializer(serializers.Serializer[skillspec.Issue]):
     path = serializers.CharField(help_text="Where the problem is, e.g. `arguments[0].slot_type`; empty for the whole.")
     message = serializers.CharField()
 
 
-class ErrorsSerializer(serializers.Serializer):
-    errors = IssueSerializer(many=True)
+class ErrorsSerializer(serializers.Serializer[Any]):
+    # A field named like the Serializer.errors property: DRF's metaclass takes declared fields off the class, so
+    # the property still works, but the stubs see the field replacing it.
+    errors = IssueSerializer(many=True)  # type: ignore[assignment]
 
 
 SkillCountsSerializer = type(
@@ -152,7 +168,7 @@ SkillCountsSerializer = type(
 )
 
 
-class SkillOutputSerializer(serializers.Serializer):
+class SkillOutputSerializer(serializers.Serializer[models.Skill]):
     id = serializers.IntegerField()
     name = serializers.CharField()
     description = serializers.CharField()
@@ -161,13 +177,13 @@ class SkillOutputSerializer(serializers.Serializer):
     counts = serializers.SerializerMethodField()
 
     @extend_schema_field(SkillCountsSerializer)
-    def get_counts(self, skill: Any) -> dict[str, int]:
+    def get_counts(self, skill: models.Skill) -> dict[str, int]:
         if all(hasattr(skill, f"{k.field}_count") for k in KINDS):  # annotated by selectors.skill_list
             return {k.field: getattr(skill, f"{k.field}_count") for k in KINDS}
         return selectors.skill_counts(skill=skill)
 
 
-class SkillInputSerializer(serializers.Serializer):
+class SkillInputSerializer(serializers.Serializer[Any]):
     # The service checks the content (blank, length) and names the field; here only the types.
     name = serializers.CharField(allow_blank=True, trim_whitespace=False)
     description = serializers.CharField(allow_blank=True, trim_whitespace=False, required=False, default="")
@@ -189,7 +205,7 @@ class SkillListApi(BaseApi):
     pagination_class = api_settings.DEFAULT_PAGINATION_CLASS
 
     @extend_schema(operation_id="skills_list", tags=SKILL_TAG, responses=SkillOutputSerializer(many=True))
-    def get(self, request: Request) -> Response:
+    def get(self, request: AuthenticatedRequest) -> Response:
         """Your skills, most recently changed first, with the number of components of each kind."""
         return _page(request, self, selectors.skill_list(user=request.user), _skill_json)
 
@@ -199,7 +215,7 @@ class SkillListApi(BaseApi):
         request=SkillInputSerializer,
         responses={201: SkillOutputSerializer, **ERRORS},
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         """Create an empty skill."""
         body = SkillInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -211,7 +227,7 @@ class SkillDetailApi(BaseApi):
     parser_classes = [parsers.JSONParser]
 
     @extend_schema(operation_id="skills_retrieve", tags=SKILL_TAG, responses=SkillOutputSerializer)
-    def get(self, request: Request, skill_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, skill_id: int) -> Response:
         """One of your skills."""
         return Response(_skill_json(selectors.skill_get(user=request.user, skill_id=skill_id)))
 
@@ -221,7 +237,7 @@ class SkillDetailApi(BaseApi):
         request=SkillInputSerializer,
         responses={200: SkillOutputSerializer, **ERRORS},
     )
-    def put(self, request: Request, skill_id: int) -> Response:
+    def put(self, request: AuthenticatedRequest, skill_id: int) -> Response:
         """Set the name and description (an absent description becomes empty)."""
         return self._update(request, skill_id, partial=False)
 
@@ -231,17 +247,17 @@ class SkillDetailApi(BaseApi):
         request=SkillInputSerializer,
         responses={200: SkillOutputSerializer, **ERRORS},
     )
-    def patch(self, request: Request, skill_id: int) -> Response:
+    def patch(self, request: AuthenticatedRequest, skill_id: int) -> Response:
         """Change the name and/or description."""
         return self._update(request, skill_id, partial=True)
 
     @extend_schema(operation_id="skills_destroy", tags=SKILL_TAG, responses={204: None})
-    def delete(self, request: Request, skill_id: int) -> Response:
+    def delete(self, request: AuthenticatedRequest, skill_id: int) -> Response:
         """Delete the skill and all its components."""
         services.skill_delete(skill=selectors.skill_get(user=request.user, skill_id=skill_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    def _update(self, request: Request, skill_id: int, *, partial: bool) -> Response:
+    def _update(self, request: AuthenticatedRequest, skill_id: int, *, partial: bool) -> Response:
         skill = selectors.skill_get(user=request.user, skill_id=skill_id)
         body = SkillInputSerializer(data=request.data, partial=partial)
         body.is_valid(raise_exception=True)
@@ -251,16 +267,16 @@ class SkillDetailApi(BaseApi):
 
 
 class SkillValidationApi(BaseApi):
-    class OutputSerializer(serializers.Serializer):
+    class OutputSerializer(serializers.Serializer[dict[str, Any]]):
         valid = serializers.BooleanField(help_text="No errors: the skill can be built.")
-        errors = IssueSerializer(many=True)
+        errors = IssueSerializer(many=True)  # type: ignore[assignment]  # a field, as in ErrorsSerializer
         warnings = IssueSerializer(many=True, help_text="Likely mistakes that do not stop a build.")
 
         class Meta:
             ref_name = "SkillValidation"
 
     @extend_schema(operation_id="skills_validation", tags=SKILL_TAG, responses=OutputSerializer)
-    def get(self, request: Request, skill_id: int) -> Response:
+    def get(self, request: AuthenticatedRequest, skill_id: int) -> Response:
         """Check the whole skill: errors (paths are absolute, e.g. `apis[1].name`) and warnings."""
         skill = selectors.skill_get(user=request.user, skill_id=skill_id)
         errors, warnings = selectors.skill_validation(skill=skill)
@@ -269,7 +285,7 @@ class SkillValidationApi(BaseApi):
 
 class SkillExportApi(BaseApi):
     @extend_schema(operation_id="skills_export", tags=SKILL_TAG, responses={(200, "application/json"): skillspec.Skill})
-    def get(self, request: Request, skill_id: int) -> HttpResponse:
+    def get(self, request: AuthenticatedRequest, skill_id: int) -> HttpResponse:
         """The skill as a skill-spec JSON file, as read back by the import."""
         skill = selectors.skill_get(user=request.user, skill_id=skill_id)
         response = HttpResponse(selectors.skill_export(skill=skill), content_type="application/json")
@@ -281,7 +297,7 @@ class SkillExportApi(BaseApi):
 class SkillImportApi(BaseApi):
     parser_classes = [RawJSONParser, parsers.MultiPartParser]
 
-    class FileSerializer(serializers.Serializer):
+    class FileSerializer(serializers.Serializer[Any]):
         file = serializers.FileField(help_text="A skill-spec JSON file.")
 
         class Meta:
@@ -293,16 +309,19 @@ class SkillImportApi(BaseApi):
         request={"application/json": skillspec.Skill, "multipart/form-data": FileSerializer},
         responses={201: SkillOutputSerializer, **ERRORS},
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         """Create a skill from a skill-spec JSON body or uploaded file; nothing is created if it is invalid."""
-        if isinstance(request.data, bytes):
-            data: bytes | dict[str, Any] = request.data
+        # RawJSONParser hands the JSON body over as bytes, which the stubs' type of request.data leaves out.
+        body = cast(bytes | dict[str, Any], request.data)
+        data: bytes | dict[str, Any]
+        if isinstance(body, bytes):
+            data = body
         elif request.content_type.startswith("multipart/"):
             upload = self.FileSerializer(data=request.data)
             upload.is_valid(raise_exception=True)
             data = upload.validated_data["file"].read()
         else:  # an empty JSON body
-            data = request.data
+            data = body
         skill = services.skill_import(owner=request.user, data=data)
         return Response(_skill_json(skill), status=status.HTTP_201_CREATED)
 
@@ -323,7 +342,7 @@ def _spec_body(data: Any) -> Any:
     return data
 
 
-def _component(request: Request, skill_id: int, kind: ComponentKind, pk: int) -> models.SkillComponent:
+def _component(request: Request, skill_id: int, kind: ComponentKind, pk: int) -> models.Component:
     # The skill first: another user's skill is a 404 before its components are looked at.
     skill = selectors.skill_get(user=request.user, skill_id=skill_id)
     return selectors.component_get(skill=skill, kind=kind, pk=pk)
@@ -406,7 +425,7 @@ def component_views(kind: ComponentKind) -> tuple[type[APIView], type[APIView]]:
             responses=schemas.page,
             description=f"The skill's {kind.label_plural}, in order.",
         )
-        def get(self, request: Request, skill_id: int) -> Response:
+        def get(self, request: AuthenticatedRequest, skill_id: int) -> Response:
             skill = selectors.skill_get(user=request.user, skill_id=skill_id)
             return _page(request, self, selectors.component_list(skill=skill, kind=kind), _component_json)
 
@@ -418,7 +437,7 @@ def component_views(kind: ComponentKind) -> tuple[type[APIView], type[APIView]]:
             description=f"Add {_a(kind.label)} at the end of the list. Errors name fields relative to it "
             "(e.g. `arguments[0].slot_type`), or absolute paths for problems elsewhere in the skill.",
         )
-        def post(self, request: Request, skill_id: int) -> Response:
+        def post(self, request: AuthenticatedRequest, skill_id: int) -> Response:
             skill = selectors.skill_get(user=request.user, skill_id=skill_id)
             row = services.component_create(skill=skill, kind=kind, data=_spec_body(request.data))
             return Response(_component_json(row), status=status.HTTP_201_CREATED)
@@ -429,7 +448,7 @@ def component_views(kind: ComponentKind) -> tuple[type[APIView], type[APIView]]:
         @extend_schema(
             operation_id=f"{op}_retrieve", tags=tags, responses=schemas.output, description=f"One {kind.label}."
         )
-        def get(self, request: Request, skill_id: int, pk: int) -> Response:
+        def get(self, request: AuthenticatedRequest, skill_id: int, pk: int) -> Response:
             return Response(_component_json(_component(request, skill_id, kind, pk)))
 
         @extend_schema(
@@ -439,7 +458,7 @@ def component_views(kind: ComponentKind) -> tuple[type[APIView], type[APIView]]:
             responses={200: schemas.output, **ERRORS},
             description=f"Replace the {kind.label}. A new name is also changed wherever the skill refers to it.",
         )
-        def put(self, request: Request, skill_id: int, pk: int) -> Response:
+        def put(self, request: AuthenticatedRequest, skill_id: int, pk: int) -> Response:
             row = _component(request, skill_id, kind, pk)
             row = services.component_update(component=row, data=_spec_body(request.data))
             return Response(_component_json(row))
@@ -451,7 +470,7 @@ def component_views(kind: ComponentKind) -> tuple[type[APIView], type[APIView]]:
             responses={200: schemas.output, **ERRORS},
             description="Replace the given top-level fields; the others keep their values.",
         )
-        def patch(self, request: Request, skill_id: int, pk: int) -> Response:
+        def patch(self, request: AuthenticatedRequest, skill_id: int, pk: int) -> Response:
             row = _component(request, skill_id, kind, pk)
             if not isinstance(request.data, dict):
                 raise skillspec.SpecValidationError([skillspec.Issue("", "expected a JSON object")])
@@ -464,7 +483,7 @@ def component_views(kind: ComponentKind) -> tuple[type[APIView], type[APIView]]:
             responses={204: None, **ERRORS},
             description=f"Delete the {kind.label}; refused (400, with the references) while the skill uses it.",
         )
-        def delete(self, request: Request, skill_id: int, pk: int) -> Response:
+        def delete(self, request: AuthenticatedRequest, skill_id: int, pk: int) -> Response:
             services.component_delete(component=_component(request, skill_id, kind, pk))
             return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -477,7 +496,7 @@ def component_views(kind: ComponentKind) -> tuple[type[APIView], type[APIView]]:
 class SlotTypeValuesApi(BaseApi):
     parser_classes = [parsers.JSONParser, CSVParser, PlainTextParser, parsers.MultiPartParser]
 
-    class TextSerializer(serializers.Serializer):
+    class TextSerializer(serializers.Serializer[Any]):
         text = serializers.CharField(
             allow_blank=True, trim_whitespace=False, help_text="One value per line, then its synonyms, comma-separated."
         )
@@ -486,14 +505,14 @@ class SlotTypeValuesApi(BaseApi):
         class Meta:
             ref_name = "CatalogueText"
 
-    class FileSerializer(serializers.Serializer):
+    class FileSerializer(serializers.Serializer[Any]):
         file = serializers.FileField(help_text="A UTF-8 CSV file: value, then its synonyms.")
         replace = serializers.BooleanField(default=False)
 
         class Meta:
             ref_name = "CatalogueFile"
 
-    class QuerySerializer(serializers.Serializer):
+    class QuerySerializer(serializers.Serializer[Any]):
         replace = serializers.BooleanField(default=False)
 
     @extend_schema(
@@ -515,14 +534,14 @@ class SlotTypeValuesApi(BaseApi):
         },
         responses={200: _schemas(SLOT_TYPES).output, **ERRORS},
     )
-    def post(self, request: Request, skill_id: int, pk: int) -> Response:
+    def post(self, request: AuthenticatedRequest, skill_id: int, pk: int) -> Response:
         """Add catalogue values (and synonyms) to a slot type in bulk; known values gain the new synonyms."""
         slot_type = _component(request, skill_id, SLOT_TYPES, pk)
         text, replace = self._catalogue(request)
         row = services.slot_type_values_import(slot_type=slot_type, text=text, replace=replace)
         return Response(_component_json(row))
 
-    def _catalogue(self, request: Request) -> tuple[str, bool]:
+    def _catalogue(self, request: AuthenticatedRequest) -> tuple[str, bool]:
         media_type = request.content_type.split(";")[0].strip().lower()
         if media_type.startswith("text/"):
             query = self.QuerySerializer(data=request.query_params)

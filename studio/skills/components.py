@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from pydantic import BaseModel
+from typing import TypeAlias
 
 import skillspec
 
 from . import models
+
+# The spec item of any kind of component.
+SpecItem: TypeAlias = (
+    skillspec.SlotType | skillspec.Api | skillspec.ResponseTemplate | skillspec.UtteranceSet | skillspec.SampleDialogue
+)
 
 
 @dataclass(frozen=True)
@@ -17,8 +21,8 @@ class ComponentKind:
 
     slug: str  # URL segment, e.g. "slot-types"
     field: str  # attribute of skillspec.Skill and related name on models.Skill, e.g. "slot_types"
-    model: type[models.SkillComponent]
-    spec: type[BaseModel]
+    model: type[models.Component]
+    spec: type[SpecItem]
     label: str  # human name, singular
     label_plural: str
 
@@ -47,7 +51,7 @@ SAMPLE_DIALOGUES = ComponentKind(
 
 KINDS: tuple[ComponentKind, ...] = (SLOT_TYPES, APIS, RESPONSE_TEMPLATES, UTTERANCE_SETS, SAMPLE_DIALOGUES)
 BY_SLUG = {k.slug: k for k in KINDS}
-BY_MODEL = {k.model: k for k in KINDS}
+BY_MODEL: dict[type[models.SkillComponent], ComponentKind] = {k.model: k for k in KINDS}
 
 
 def kind_of(component: models.SkillComponent) -> ComponentKind:

@@ -32,7 +32,7 @@ def _fail(path: str, message: str) -> NoReturn:
 
 def _load(dialogue: models.SampleDialogue) -> dict[str, Any]:
     """The stored dialogue as plain data, read under the skill's lock so that edits do not interleave."""
-    models.Skill.objects.select_for_update().filter(pk=dialogue.skill_id).first()  # type: ignore[attr-defined]
+    models.Skill.objects.select_for_update().filter(pk=dialogue.skill_id).first()
     dialogue.refresh_from_db()
     # Round-trip through the spec so that defaults (spans, arguments, ...) are present.
     return skillspec.SampleDialogue.model_validate(dialogue.data).model_dump(mode="json")
@@ -49,7 +49,8 @@ def _turn(data: dict[str, Any], turn: int, speaker: str) -> dict[str, Any]:
         _fail(join_path("turns", turn), "there is no such turn")
     if turns[turn]["speaker"] != speaker:
         _fail(join_path("turns", turn), f"this is not a {speaker} turn")
-    return turns[turn]  # type: ignore[no-any-return]
+    found: dict[str, Any] = turns[turn]
+    return found
 
 
 def _used_ids(data: dict[str, Any]) -> set[str]:

@@ -5,6 +5,8 @@ rows store the spec item verbatim in ``data`` and only lift out what the
 database must index or constrain (the name, the order). See docs/adr/0002.
 """
 
+from typing import TypeAlias
+
 from django.conf import settings
 from django.db import models
 
@@ -73,3 +75,8 @@ class SampleDialogue(SkillComponent):
 
     class Meta(SkillComponent.Meta):
         constraints = [models.UniqueConstraint(fields=["skill", "name"], name="unique_sample_dialogue_name")]
+
+
+# One component row of any kind. The abstract base has no ``skill`` key or manager (each kind declares its own,
+# for its related name), so code that needs them takes this union of the concrete models.
+Component: TypeAlias = SlotType | Api | ResponseTemplate | UtteranceSet | SampleDialogue

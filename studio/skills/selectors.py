@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Count, QuerySet
 from django.http import Http404
 
@@ -12,7 +12,7 @@ from . import models
 from .components import KINDS, ComponentKind
 
 
-def skill_list(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[models.Skill]:
+def skill_list(*, user: User | AnonymousUser) -> QuerySet[models.Skill]:
     """The user's skills, newest first, annotated with component counts."""
     if not user.is_authenticated:
         return models.Skill.objects.none()
@@ -24,7 +24,7 @@ def skill_list(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[models.Ski
     )
 
 
-def skill_get(*, user: AbstractBaseUser | AnonymousUser, skill_id: int) -> models.Skill:
+def skill_get(*, user: User | AnonymousUser, skill_id: int) -> models.Skill:
     """The user's skill ``skill_id``; 404 when it does not exist *or belongs to someone else*."""
     if not user.is_authenticated:
         raise Http404("No such skill")
@@ -38,7 +38,7 @@ def component_list(*, skill: models.Skill, kind: ComponentKind) -> QuerySet[mode
     return kind.model.objects.filter(skill=skill).order_by("position", "id")
 
 
-def component_get(*, skill: models.Skill, kind: ComponentKind, pk: int) -> models.SkillComponent:
+def component_get(*, skill: models.Skill, kind: ComponentKind, pk: int) -> models.Component:
     """A component of ``skill`` (already checked for ownership); 404 when absent."""
     try:
         return kind.model.objects.get(skill=skill, pk=pk)

@@ -12,13 +12,14 @@ import csv
 import io
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import Manager
 
 import skillspec
 
 from . import models
-from .components import KINDS, SLOT_TYPES, ComponentKind, kind_of
+from .components import KINDS, SLOT_TYPES, ComponentKind, SpecItem, kind_of
 from .selectors import component_list, skill_to_spec
 
 MAX_NAME = 200
@@ -40,7 +41,7 @@ def _check_skill_fields(name: str, description: str) -> None:
 
 
 @transaction.atomic
-def skill_create(*, owner: AbstractBaseUser, name: str, description: str = "") -> models.Skill:
+def skill_create(*, owner: User, name: str, description: str = "") -> models.Skill:
     _check_skill_fields(name, description)
     return models.Skill.objects.create(owner=owner, name=name.strip(), description=description)
 
@@ -59,13 +60,15 @@ def skill_delete(*, skill: models.Skill) -> None:
 
 
 @transaction.atomic
-def skill_import(*, owner: AbstractBaseUser, data: str | bytes | dict[str, Any]) -> models.Skill:
+def skill_import(*, owner: User, data: str | bytes | dict[str, Any]) -> models.Skill:
     """Create a new skill of ``owner`` from skill-spec JSON; raises SpecValidationError with every problem."""
     spec = skillspec.parse_skill(data)
     skill = models.Skill.objects.create(owner=owner, name=spec.name, description=spec.description)
     for kind in KINDS:
-        kind.model.objects.bulk_create(
-            kind.model(skill=skill, name=item.name, position=i, data=item.model_dump(mode="json"))  # type: ignore[misc]
+        # Typed as the base's manager: with kind.model a union, mypy cannot pair each row with its own kind's manager.
+        rows: Manager[models.SkillComponent] = kind.model.objects
+        rows.bulk_create(
+            kind.model(skill=skill, name=item.name, position=i, data=item.model_dump(mode="json"))
             for i, item in enumerate(getattr(spec, kind.field))
         )
     return skill
@@ -91,17 +94,39 @@ def _relative(issues: list[skillspec.Issue], prefix: str) -> list[skillspec.Issu
 
 
 def _candidate(
-    spec: skillspec.Skill, kind: ComponentKind, index: int, items: list[Any], rename_from: str | None = None
-) -> skillspec.Skill:
-    """``spec`` with ``kind``'s items replaced (and references renamed), validated as a whole."""
+    spec: skillspec.Skill, kind: ComponentKind, index: int, items: list[SpecItem], rename_from: str | None = None
+) -> tuple[skillspec.Skill, list[skillspec.Issue]]:
+    """``spec`` with ``kind``'s items replaced (and references renamed), and its problems."""
     spec = spec.model_copy(update={kind.field: items})
-    new_name = items[index].name if rename_from is not None else None
-    if rename_from is not None and new_name != rename_from:
-        spec = skillspec.rename(spec, kind.field, rename_from, new_name)
-    issues = skillspec.validate_skill(spec)
-    if issues:
-        raise skillspec.SpecValidationError(_relative(issues, skillspec.join_path(kind.field, index)))
-    return spec
+    if rename_from is not None and items[index].name != rename_from:
+        spec = skillspec.rename(spec, kind.field, rename_from, items[index].name)
+    return spec, _relative(skillspec.validate_skill(spec), skillspec.join_path(kind.field, index))
+
+
+def _parse_in_context(
+    spec: skillspec.Skill, kind: ComponentKind, data: Any, *, index: int | None = None
+) -> tuple[SpecItem, skillspec.Skill]:
+    """Parse ``data`` as ``kind``'s item at ``index`` (None: a new last item) of ``spec``.
+
+    Returns the item and the whole skill after the change; raises SpecValidationError
+    with every problem, structural and semantic, in one round.
+    """
+    after: list[skillspec.Skill] = []
+
+    def check(item: SpecItem) -> list[skillspec.Issue]:
+        items: list[SpecItem] = list(getattr(spec, kind.field))
+        if index is None:
+            items.append(item)
+            candidate, issues = _candidate(spec, kind, len(items) - 1, items)
+        else:
+            old_name = items[index].name
+            items[index] = item
+            candidate, issues = _candidate(spec, kind, index, items, rename_from=old_name)
+        after.append(candidate)
+        return issues
+
+    item = skillspec.parse_model(kind.spec, data, check=check)
+    return item, after[-1]
 
 
 def _save_renamed(skill: models.Skill, spec: skillspec.Skill) -> None:
@@ -116,17 +141,14 @@ def _save_renamed(skill: models.Skill, spec: skillspec.Skill) -> None:
 
 
 @transaction.atomic
-def component_create(*, skill: models.Skill, kind: ComponentKind, data: Any) -> models.SkillComponent:
+def component_create(*, skill: models.Skill, kind: ComponentKind, data: Any) -> models.Component:
     """Add a component at the end of its list."""
     _lock(skill)
-    item = skillspec.parse_model(kind.spec, data)
-    spec = skill_to_spec(skill=skill)
-    items = [*getattr(spec, kind.field), item]
-    _candidate(spec, kind, len(items) - 1, items)
+    item, _ = _parse_in_context(skill_to_spec(skill=skill), kind, data)
     last = component_list(skill=skill, kind=kind).last()
     row = kind.model.objects.create(
         skill=skill,
-        name=item.name,  # type: ignore[attr-defined]
+        name=item.name,
         position=last.position + 1 if last else 0,
         data=item.model_dump(mode="json"),
     )
@@ -134,26 +156,21 @@ def component_create(*, skill: models.Skill, kind: ComponentKind, data: Any) -> 
     return row
 
 
-def _index_of(component: models.SkillComponent, kind: ComponentKind) -> int:
-    skill = component.skill  # type: ignore[attr-defined]
+def _index_of(component: models.Component, kind: ComponentKind) -> int:
+    skill = component.skill
     pks = list(component_list(skill=skill, kind=kind).values_list("pk", flat=True))
     return pks.index(component.pk)
 
 
 @transaction.atomic
-def component_update(*, component: models.SkillComponent, data: Any) -> models.SkillComponent:
+def component_update(*, component: models.Component, data: Any) -> models.Component:
     """Replace a component. Renaming a slot type, API or template renames every reference to it."""
     kind = kind_of(component)
-    skill = component.skill  # type: ignore[attr-defined]
+    skill = component.skill
     _lock(skill)
-    item = skillspec.parse_model(kind.spec, data)
-    spec = skill_to_spec(skill=skill)
-    index = _index_of(component, kind)
-    items = list(getattr(spec, kind.field))
-    old_name = items[index].name
-    items[index] = item
-    spec = _candidate(spec, kind, index, items, rename_from=old_name)
-    if old_name != item.name:  # type: ignore[attr-defined]
+    old_name = component.name
+    item, spec = _parse_in_context(skill_to_spec(skill=skill), kind, data, index=_index_of(component, kind))
+    if old_name != item.name:
         _save_renamed(skill, spec)
         component.refresh_from_db()
     else:
@@ -165,20 +182,20 @@ def component_update(*, component: models.SkillComponent, data: Any) -> models.S
 
 
 @transaction.atomic
-def component_delete(*, component: models.SkillComponent) -> None:
+def component_delete(*, component: models.Component) -> None:
     """Delete a component unless something still refers to it (the error says what)."""
     kind = kind_of(component)
-    skill = component.skill  # type: ignore[attr-defined]
+    skill = component.skill
     _lock(skill)
     spec = skill_to_spec(skill=skill)
     index = _index_of(component, kind)
     items = [x for i, x in enumerate(getattr(spec, kind.field)) if i != index]
-    try:
-        _candidate(spec, kind, index, items)
-    except skillspec.SpecValidationError as exc:
+    # Paths stay absolute: the deleted item has none, and the items after it have moved up.
+    issues = skillspec.validate_skill(spec.model_copy(update={kind.field: items}))
+    if issues:
         raise skillspec.SpecValidationError(
-            [skillspec.Issue("", f"{kind.label} {component.name!r} is still in use:")] + exc.issues
-        ) from None
+            [skillspec.Issue("", f"{kind.label} {component.name!r} is still in use:"), *issues]
+        )
     component.delete()
     skill.save(update_fields=["updated_at"])
 
@@ -205,9 +222,7 @@ def parse_catalogue(text: str) -> list[dict[str, Any]]:
 
 
 @transaction.atomic
-def slot_type_values_import(
-    *, slot_type: models.SkillComponent, text: str, replace: bool = False
-) -> models.SkillComponent:
+def slot_type_values_import(*, slot_type: models.Component, text: str, replace: bool = False) -> models.Component:
     """Add (or, with ``replace``, set) catalogue values of a slot type from CSV/plain text.
 
     Values already in the catalogue gain the new synonyms instead of being duplicated.

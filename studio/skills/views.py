@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
@@ -37,7 +37,7 @@ class HtmxHttpRequest(HttpRequest):
     """A request as these views see it: django-htmx's details, and a signed-in user (see login_required)."""
 
     htmx: HtmxDetails
-    user: AbstractBaseUser
+    user: User
 
 
 EDITABLE = {k.slug: k for k in (SLOT_TYPES, APIS, RESPONSE_TEMPLATES, UTTERANCE_SETS)}
@@ -435,7 +435,7 @@ def slot_type_values_view(request: HtmxHttpRequest, skill_id: int, pk: int) -> H
                 return _render_row(request, skill, SLOT_TYPES, component, import_note=note, import_pk=component.pk)
             messages.success(request, f"Imported values into “{component.name}”: {note}")
             return redirect(reverse("skills:components", args=[skill.pk, SLOT_TYPES.slug]) + f"#row-{component.pk}")
-    failed = {"import_errors": errors, "import_pk": component.pk}
+    failed: dict[str, Any] = {"import_errors": errors, "import_pk": component.pk}
     if request.htmx:
         return _render_row(request, skill, SLOT_TYPES, component, **failed)
     return _render_list_page(request, skill, SLOT_TYPES, **failed)
