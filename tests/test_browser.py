@@ -2,6 +2,7 @@
 
 import os
 import re
+import sys
 
 import pytest
 from django.urls import reverse
@@ -10,6 +11,9 @@ from playwright.sync_api import Page, expect, sync_playwright
 from studio.skills import models
 
 from .conftest import PASSWORD
+
+# A loaded CI machine can be slow to answer; waiting longer costs nothing when it is not.
+expect.set_options(timeout=15_000)
 
 # Playwright's sync API runs an event loop in this thread; Django refuses ORM calls there unless told.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
@@ -42,8 +46,14 @@ TEXT_BOX_JS = """([turn, start, end]) => {
 }"""
 
 
+def settled(page: Page) -> None:
+    """Wait until htmx has settled: it binds hx-* attributes of swapped-in content only then (20 ms later)."""
+    page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')")
+
+
 def drag_select(page: Page, turn: int, start: int, end: int) -> None:
     """Select characters [start, end) of a user turn by dragging the mouse over them."""
+    settled(page)
     box = page.evaluate(TEXT_BOX_JS, [turn, start, end])
     page.mouse.move(box["x1"], box["y1"])
     page.mouse.down()
@@ -59,7 +69,15 @@ def test_author_a_sample_dialogue_with_the_mouse(live_server, transactional_db, 
             page = browser.new_page(viewport={"width": 1280, "height": 1000})
             page.set_default_timeout(10_000)
             script_errors: list[str] = []
-            page.on("pageerror", lambda exc: script_errors.append(str(exc)))
+
+            def note(problem: str) -> None:
+                # Printed as it happens, so a failing expectation's report shows it too.
+                script_errors.append(problem)
+                print(problem, file=sys.stderr)
+
+            page.on("pageerror", lambda exc: note(str(exc)))
+            # A failed request matters: an htmx fragment that errored swaps nothing.
+            page.on("response", lambda r: note(f"{r.status} {r.request.method} {r.url}") if r.status >= 400 else None)
 
             page.goto(live_server.url + reverse("login"))
             page.get_by_label("Username").fill(user.username)
@@ -85,10 +103,12 @@ def test_author_a_sample_dialogue_with_the_mouse(live_server, transactional_db, 
             page.locator("nav.sidenav").get_by_role("link", name="APIs").click()
             page.locator("#new-form-name").fill("SearchFlights")
             page.locator("[name=arguments-0-name]").fill("origin")
+            settled(page)
             page.locator("[name=arguments-0-slot_type]").select_option("city")
             page.locator("[name=arguments-0-required]").check()
             page.get_by_role("button", name="+ Add argument").click()
             page.locator("[name=arguments-1-name]").fill("date")
+            settled(page)
             page.locator("[name=arguments-1-slot_type]").select_option("date")
             page.locator("[name=arguments-1-required]").uncheck()
             page.get_by_role("button", name="Create API").click()
@@ -108,6 +128,7 @@ def test_author_a_sample_dialogue_with_the_mouse(live_server, transactional_db, 
 
             drag_select(page, 0, 21, 24)
             expect(page.locator("[data-selection-preview]")).to_have_text("Selected “BOS” (21–24)")
+            settled(page)
             page.locator("#slot-type-0").select_option("city")
             page.get_by_role("button", name="Tag span").click()
             expect(page.locator('mark[data-span-id="e1"]')).to_have_text("BOS")
@@ -115,15 +136,18 @@ def test_author_a_sample_dialogue_with_the_mouse(live_server, transactional_db, 
             # The second selection comes after the first span's markup; offsets stay those of the text.
             drag_select(page, 0, 25, 33)
             expect(page.locator("[data-selection-preview]")).to_have_text("Selected “tomorrow” (25–33)")
+            settled(page)
             page.locator("#slot-type-0").select_option("date")
             page.get_by_role("button", name="Tag span").click()
             expect(page.locator('mark[data-span-id="e2"]')).to_have_text("tomorrow")
 
+            settled(page)
             page.get_by_label("Action").select_option("api:SearchFlights")
             origin = page.locator("select[name=arg_origin]")
             expect(origin.locator("option")).to_have_text(["— choose an entity —", 'e1 "BOS" (city, turn 1)'])
             date = page.locator("select[name=arg_date]")
             expect(date.locator("option")).to_have_text(["— leave unbound —", 'e2 "tomorrow" (date, turn 1)'])
+            settled(page)
             origin.select_option("e1")
             page.get_by_role("button", name="Add action").click()
             expect(page.locator(".action")).to_contain_text("SearchFlights")
