@@ -48,7 +48,8 @@ TEXT_BOX_JS = """([turn, start, end]) => {
 
 def settled(page: Page) -> None:
     """Wait until htmx has settled: it binds hx-* attributes of swapped-in content only then (20 ms later)."""
-    page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')")
+    busy = ".htmx-request, .htmx-swapping, .htmx-settling, .htmx-added"
+    page.wait_for_function(f"() => !document.querySelector('{busy}')")
 
 
 def drag_select(page: Page, turn: int, start: int, end: int) -> None:
