@@ -1,0 +1,337 @@
+"""The simulated user (agenda-based) and the simulated system (rule-based over the spec)."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from skillspec import DialogAct, ResponseTemplate, UserAct
+
+from .protocols import ApiResult, Goal, SystemAction, Task, UserTurnPlan
+from .skillindex import SkillIndex
+from .text import Value
+
+
+@dataclass
+class Entity:
+    id: str
+    slot_type: str
+    value: str
+    text: str
+    turn: int
+
+
+@dataclass
+class Context:
+    """The entities of one dialogue so far, and how API calls are made."""
+
+    backend_call: Callable[[str, dict[str, Value], random.Random], ApiResult]
+    entities: dict[str, Entity] = field(default_factory=dict)
+    turn: int = 0
+    n_spans: int = 0
+    n_calls: int = 0
+    phenomena: set[str] = field(default_factory=set)
+
+    def add_span(self, slot_type: str, value: Value) -> str:
+        self.n_spans += 1
+        eid = f"e{self.n_spans}"
+        self.entities[eid] = Entity(eid, slot_type, value.value, value.text, self.turn)
+        return eid
+
+    def call(self, api: str, bindings: dict[str, str], rng: random.Random) -> tuple[str, ApiResult]:
+        self.n_calls += 1
+        call_id = f"c{self.n_calls}"
+        args = {a: Value(e.slot_type, e.value, e.text) for a, e in ((a, self.entities[i]) for a, i in bindings.items())}
+        result = self.backend_call(api, args, rng)
+        if result.success and result.rows:
+            for name, v in result.rows[0].items():
+                eid = f"{call_id}.{name}"
+                self.entities[eid] = Entity(eid, v.slot_type, v.value, v.text, self.turn)
+        return call_id, result
+
+    def latest(self, slot_type: str) -> str | None:
+        for e in reversed(self.entities.values()):
+            if e.slot_type == slot_type:
+                return e.id
+        return None
+
+
+def _acts_of(index: SkillIndex, actions: Sequence[SystemAction]) -> list[tuple[DialogAct, ResponseTemplate]]:
+    return [(index.templates[a.name].act, index.templates[a.name]) for a in actions if a.kind == "response"]
+
+
+class AgendaUser:
+    """A user who pursues a :class:`Goal`: reveals values progressively, answers requests,
+    confirms or corrects, changes their mind, asks for more, and moves on or leaves."""
+
+    def __init__(self, index: SkillIndex, sample_value: Callable[[str, random.Random], Value]) -> None:
+        self.index = index
+        self.sample_value = sample_value
+
+    def start(self, goal: Goal) -> None:
+        self.goal = goal
+        self.task = 0
+        self.told: set[str] = set()
+        self.changed = False
+        self.denied = False
+        self.more = goal.request_more
+        self.finished_tasks = 0
+
+    @property
+    def current(self) -> Task:
+        return self.goal.tasks[self.task]
+
+    def respond(self, system_actions: Sequence[SystemAction], rng: random.Random) -> UserTurnPlan | None:
+        if not system_actions:
+            return self._invoke(rng)
+        acts = _acts_of(self.index, system_actions)
+        kinds = {a for a, _ in acts}
+        called = any(a.kind == "api" for a in system_actions)
+        if DialogAct.GOODBYE in kinds:
+            return None
+        if DialogAct.REQUEST_ARGS in kinds:
+            requested = [r for a, t in acts if a is DialogAct.REQUEST_ARGS for r in t.requested]
+            return self._inform(requested, rng)
+        if DialogAct.CONFIRM_API in kinds or DialogAct.CONFIRM_ARGS in kinds:
+            deny = self.goal.deny_confirmation
+            if deny is not None and deny[0] == self.task and not self.denied:
+                self.denied = True
+                _, arg, new = deny
+                self.current.values[arg] = new
+                return UserTurnPlan([UserAct.DENY, UserAct.CHANGE], mentions={arg: new})
+            return UserTurnPlan([UserAct.AFFIRM])
+        if DialogAct.NOTIFY_FAILURE in kinds and called:
+            candidates = sorted(self.current.values)
+            if candidates and rng.random() < 0.7:
+                arg = rng.choice(candidates)
+                new = self._different(self.current.values[arg], rng)
+                self.current.values[arg] = new
+                return UserTurnPlan([UserAct.CHANGE], mentions={arg: new})
+            return UserTurnPlan([UserAct.GOODBYE])
+        if called and kinds & {DialogAct.OFFER, DialogAct.INFORM}:
+            if self.more > 0:
+                self.more -= 1
+                return UserTurnPlan([UserAct.REQUEST_MORE])
+            change = self.goal.change
+            if change is not None and change[0] == self.task and not self.changed:
+                self.changed = True
+                _, arg, new = change
+                self.current.values[arg] = new
+                return UserTurnPlan([UserAct.CHANGE], mentions={arg: new})
+        offered = next((t.api for a, t in acts if a is DialogAct.OFFER_API), None)
+        return self._next_task(offered, rng)
+
+    def _next_task(self, offered: str | None, rng: random.Random) -> UserTurnPlan:
+        self.finished_tasks += 1
+        leave = self.goal.end_early_after is not None and self.finished_tasks >= self.goal.end_early_after
+        if leave or self.task + 1 >= len(self.goal.tasks):
+            if leave and self.task + 1 < len(self.goal.tasks):
+                self.task = len(self.goal.tasks) - 1
+                return UserTurnPlan([UserAct.GOODBYE], ended_early=True)
+            if offered is not None:
+                return UserTurnPlan([UserAct.DENY])
+            return UserTurnPlan([UserAct.GOODBYE])
+        self.task += 1
+        self.told = set()
+        if offered is not None and offered == self.current.api:
+            mentions = self._some(self._unsaid(), rng, at_most=1)
+            return UserTurnPlan([UserAct.AFFIRM, UserAct.INFORM] if mentions else [UserAct.AFFIRM], mentions=mentions)
+        return self._invoke(rng)
+
+    def _invoke(self, rng: random.Random) -> UserTurnPlan:
+        task = self.current
+        mentions = self._some(self._unsaid(), rng)
+        return UserTurnPlan(
+            [UserAct.INVOKE], api=task.api, mentions=mentions, anaphora=bool(task.from_result) and rng.random() < 0.9
+        )
+
+    def _inform(self, requested: list[str], rng: random.Random) -> UserTurnPlan:
+        task = self.current
+        mentions: dict[str, Value] = {}
+        for arg in requested:
+            if arg not in task.values:
+                # Asked for something the goal left open: the user makes it up now.
+                task.values[arg] = self.sample_value(self.index.apis[task.api].slot_types[arg], rng)
+            mentions[arg] = task.values[arg]
+        extra = [a for a in self._unsaid() if a not in mentions]
+        if extra and rng.random() < self.goal.overinform:
+            mentions.update(self._some(extra, rng, at_most=2, at_least=1))
+        self.told.update(mentions)
+        return UserTurnPlan([UserAct.INFORM], api=task.api, mentions=mentions)
+
+    def _unsaid(self) -> list[str]:
+        return [a for a in self.current.values if a not in self.told]
+
+    def _some(self, args: list[str], rng: random.Random, *, at_most: int = 99, at_least: int = 0) -> dict[str, Value]:
+        if not args:
+            return {}
+        k = min(len(args), at_most, max(at_least, rng.choice((0, 1, 1, 2, 2, 3, len(args)))))
+        chosen = sorted(rng.sample(range(len(args)), k))
+        picked = {args[i]: self.current.values[args[i]] for i in chosen}
+        self.told.update(picked)
+        return picked
+
+    def _different(self, value: Value, rng: random.Random) -> Value:
+        for _ in range(8):
+            new = self.sample_value(value.slot_type, rng)
+            if new.value != value.value:
+                return new
+        return new
+
+
+class RuleSystem:
+    """A system that fills an API's required arguments, confirms transactional calls, calls,
+    shows results, offers the next API and wraps up — deterministically given the context,
+    so that what it does can be learnt from what it has seen."""
+
+    def __init__(self, index: SkillIndex, ctx: Context) -> None:
+        self.index = index
+        self.ctx = ctx
+
+    def start(self) -> None:
+        self.api: str | None = None
+        self.bound: dict[str, dict[str, str]] = {}  # api -> argument -> entity
+        self.said: dict[str, str] = {}  # argument name -> latest entity the user mentioned for it
+        self.confirmed = False
+        self.awaiting: str | None = None
+        self.offered: str | None = None
+        self.last_call: dict[str, str] = {}
+        self.failed = False
+
+    def act(self, plan: UserTurnPlan, rng: random.Random) -> list[SystemAction]:
+        acts = set(plan.acts)
+        if UserAct.GOODBYE in acts:
+            return self._respond(self.index.goodbyes)
+        awaiting, self.awaiting = self.awaiting, None
+        self.said.update(plan.entities)
+        current = set(plan.entities.values())
+        if UserAct.INVOKE in acts and plan.api is not None:
+            self._focus(plan.api, current)
+        elif UserAct.AFFIRM in acts and awaiting == "offer_api" and self.offered is not None:
+            self._focus(self.offered, current)
+        elif UserAct.DENY in acts and awaiting == "offer_api":
+            return self._respond(self.index.request_more)
+        if self.api is None:
+            return self._respond(self.index.request_more)
+        bound = self.bound[self.api]
+        info = self.index.apis[self.api]
+        changed_called = False  # a value of an API already called is new or different: call again
+        for arg, eid in plan.entities.items():
+            if arg in info.slot_types and info.slot_types[arg] == self.ctx.entities[eid].slot_type:
+                changed_called |= self.api in self.last_call
+                bound[arg] = eid
+        if awaiting == "confirm":
+            self.confirmed = UserAct.AFFIRM in acts and UserAct.DENY not in acts
+        recall = UserAct.REQUEST_MORE in acts or (UserAct.CHANGE in acts and (changed_called or self.failed))
+        if recall and info.api.transactional:
+            self.confirmed = False
+        return self._proceed(rng, recall)
+
+    def _focus(self, api: str, current: set[str]) -> None:
+        """Turn to ``api``: bind what earlier turns already settled (results, values said before)."""
+        self.api = api
+        self.confirmed = False
+        bound = self.bound.setdefault(api, {})
+        info = self.index.apis[api]
+        for arg, (producer, field_) in self.index.from_result.get(api, {}).items():
+            if arg not in bound and producer in self.last_call:
+                bound[arg] = f"{self.last_call[producer]}.{field_}"
+                if bound[arg] in self.ctx.entities:
+                    self.ctx.phenomena.add("anaphora")
+                else:
+                    del bound[arg]
+        for arg, st in info.slot_types.items():
+            if arg in bound:
+                continue
+            eid = self.said.get(arg)
+            if eid is not None and eid not in current and self.ctx.entities[eid].slot_type == st:
+                bound[arg] = eid
+                self.ctx.phenomena.add("carryover")
+
+    def _proceed(self, rng: random.Random, recall: bool) -> list[SystemAction]:
+        assert self.api is not None
+        info = self.index.apis[self.api]
+        bound = self.bound[self.api]
+        missing = [a for a in info.required if a not in bound]
+        if missing:
+            best = max(
+                (t for req, t in info.requests if req <= set(missing)),
+                key=lambda t: (len(t.requested), -self.index.skill.response_templates.index(t)),
+                default=None,
+            )
+            if best is None:
+                return self._respond(self.index.goodbyes)
+            return [self._response(best)]
+        if info.api.transactional and not self.confirmed:
+            confirm = self._best_bindable(info.confirms)
+            if confirm is not None:
+                self.awaiting = "confirm"
+                return [confirm]
+        if self.api in self.last_call and not recall and not info.api.transactional:
+            return self._respond(self.index.request_more)
+        call_id, result = self.ctx.call(self.api, dict(bound), rng)
+        self.last_call[self.api] = call_id
+        call = SystemAction("api", self.api, dict(bound), call_id=call_id)
+        self.failed = not (result.success and result.rows)
+        if self.failed:
+            self.ctx.phenomena.add("api_failure")
+            failure = self._best_bindable(info.failures, call_id)
+            return [call] + ([failure] if failure else self._respond(self.index.request_more))
+        if info.api.transactional:
+            self.confirmed = False
+            success = self._best_bindable(info.successes, call_id)
+            return [call, *([success] if success else []), *self._respond(self.index.request_more)]
+        shown = self._best_bindable(info.results, call_id)
+        actions = [call, *([shown] if shown else [])]
+        for nxt in self.index.followers.get(self.api, []):
+            offer = self._best_bindable(self.index.apis[nxt].offers, call_id)
+            if offer is not None:
+                actions.append(offer)
+                self.awaiting, self.offered = "offer_api", nxt
+                self.ctx.phenomena.add("proactive_offer")
+                break
+        return actions
+
+    def _respond(self, templates: list[ResponseTemplate]) -> list[SystemAction]:
+        action = self._best_bindable(templates)
+        return [action] if action else []
+
+    def _response(self, template: ResponseTemplate, call_id: str | None = None) -> SystemAction:
+        action = self._bind(template, call_id)
+        assert action is not None
+        return action
+
+    def _best_bindable(self, templates: list[ResponseTemplate], call_id: str | None = None) -> SystemAction | None:
+        """The usable template that shows the most, first in authoring order among equals."""
+        best: SystemAction | None = None
+        for t in templates:
+            action = self._bind(t, call_id)
+            if action is not None and (best is None or len(action.bindings) > len(best.bindings)):
+                best = action
+        return best
+
+    def _bind(self, template: ResponseTemplate, call_id: str | None) -> SystemAction | None:
+        bindings: dict[str, str] = {}
+        bound = self.bound.get(self.api or "", {})
+        api = self.index.apis.get(self.api or "")
+        for arg in template.arguments:
+            eid: str | None = None
+            if call_id is not None and api is not None:
+                if api.returns.get(arg.name) == arg.slot_type:
+                    eid = f"{call_id}.{arg.name}"
+                else:
+                    eid = next(
+                        (f"{call_id}.{f}" for f, st in api.returns.items() if st == arg.slot_type),
+                        None,
+                    )
+                if eid is not None and eid not in self.ctx.entities:
+                    eid = None
+            if eid is None and arg.name in bound and self.ctx.entities[bound[arg.name]].slot_type == arg.slot_type:
+                eid = bound[arg.name]
+            if eid is None:
+                eid = next((e for e in bound.values() if self.ctx.entities[e].slot_type == arg.slot_type), None)
+            if eid is None:
+                return None
+            bindings[arg.name] = eid
+        return SystemAction("response", template.name, bindings)

@@ -1,0 +1,160 @@
+"""Playing goals out into annotated dialogues, one seeded dialogue at a time."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from skillspec import Skill, UserAct, spec_hash
+from skillspec.annotated import FORMAT, WAIT
+
+from .agents import AgendaUser, Context, Entity, RuleSystem
+from .backend import MockBackend
+from .goals import SampleGoalSampler
+from .language import RuleParaphraser, UtteranceBank, ValueSampler
+from .protocols import ApiBackend, GoalSampler, Paraphraser, SystemAction, UserTurnPlan
+from .skillindex import SkillIndex
+from .text import assemble, render, speak
+
+MAX_TURNS = 40  # user + system turns; a goal never needs this many
+FAILURE_RATE = 0.05  # of mock API calls, so that failure handling is learnt too
+
+
+class SimulationError(RuntimeError):
+    """A dialogue could not be played out (a bug, or a skill the policies cannot serve)."""
+
+
+@dataclass
+class Simulator:
+    """Everything needed to simulate dialogues of one skill; build once, call many times."""
+
+    skill: Skill
+    index: SkillIndex
+    goals: GoalSampler
+    bank: UtteranceBank
+    paraphraser: Paraphraser
+    backend: ApiBackend
+    values: ValueSampler
+    spec_hash: str
+
+    @classmethod
+    def for_skill(
+        cls, skill: Skill, *, paraphraser: Paraphraser | None = None, backend: ApiBackend | None = None
+    ) -> Simulator:
+        index = SkillIndex.build(skill)
+        values = ValueSampler(skill)
+        return cls(
+            skill=skill,
+            index=index,
+            goals=SampleGoalSampler(index, values.sample),
+            bank=UtteranceBank(skill),
+            paraphraser=paraphraser if paraphraser is not None else RuleParaphraser(),
+            backend=backend if backend is not None else MockBackend(skill, failure_rate=FAILURE_RATE),
+            values=values,
+            spec_hash=spec_hash(skill),
+        )
+
+    def dialogue(self, number: int, seed: int) -> dict[str, Any]:
+        """Dialogue ``number`` of the run with ``seed``: the same pair always gives the same dialogue."""
+        rng = random.Random(f"{seed}:{number}")
+        goal = self.goals.sample(rng)
+        ctx = Context(backend_call=self.backend.call)
+        user = AgendaUser(self.index, self.values.sample)
+        system = RuleSystem(self.index, ctx)
+        user.start(goal)
+        system.start()
+        turns: list[dict[str, Any]] = []
+        system_actions: list[SystemAction] = []
+        while True:
+            if len(turns) >= MAX_TURNS:
+                raise SimulationError(f"dialogue {number} (seed {seed}) did not end within {MAX_TURNS} turns")
+            ctx.turn = len(turns)
+            plan = user.respond(system_actions, rng)
+            if plan is None:
+                break
+            turns.append(self._user_turn(plan, ctx, rng))
+            ctx.turn = len(turns)
+            system_actions = system.act(plan, rng)
+            turns.append(self._system_turn(system_actions, ctx, rng))
+            if UserAct.GOODBYE in plan.acts:
+                break
+        phenomena = ctx.phenomena
+        if len(goal.tasks) > 1:
+            phenomena.add("multi_api")
+        return {
+            "format": FORMAT,
+            "id": f"sim-{seed}-{number:06d}",
+            "skill": self.skill.name,
+            "spec_hash": self.spec_hash,
+            "source": "simulated",
+            "test": False,
+            "phenomena": sorted(phenomena),
+            "turns": turns,
+        }
+
+    def _user_turn(self, plan: UserTurnPlan, ctx: Context, rng: random.Random) -> dict[str, Any]:
+        segments = self.paraphraser.paraphrase(self.bank.render(plan, rng), plan.acts, rng)
+        text, placed = assemble(segments)
+        spans = []
+        for p in placed:
+            v = p.mention.value
+            eid = ctx.add_span(v.slot_type, v)
+            plan.entities[p.mention.name] = eid
+            spans.append({"start": p.start, "end": p.end, "slot_type": v.slot_type, "value": v.value, "entity": eid})
+        acts = set(plan.acts)
+        if UserAct.CHANGE in acts:
+            ctx.phenomena.add("deny_correction" if UserAct.DENY in acts else "change_of_mind")
+        if UserAct.REQUEST_MORE in acts:
+            ctx.phenomena.add("request_more")
+        if plan.ended_early:
+            ctx.phenomena.add("end_early")
+        if UserAct.INVOKE in acts and plan.api is not None:
+            info = self.index.apis[plan.api]
+            if any(a in info.optional for a in plan.mentions):
+                ctx.phenomena.add("optional_given")
+        return {"speaker": "user", "text": text, "acts": [a.value for a in plan.acts], "spans": spans}
+
+    def _system_turn(self, actions: list[SystemAction], ctx: Context, rng: random.Random) -> dict[str, Any]:
+        out: list[dict[str, Any]] = []
+        texts: list[str] = []
+        for action in actions:
+            arguments = []
+            for name, eid in action.bindings.items():
+                e = ctx.entities[eid]
+                arguments.append({"name": name, "entity": eid, "turn": e.turn, "value": e.value})
+            if action.kind == "api":
+                results = [
+                    {"entity": e.id, "field": e.id.split(".", 1)[1], "slot_type": e.slot_type, "value": e.value}
+                    for e in ctx.entities.values()
+                    if e.id.startswith(f"{action.call_id}.")
+                ]
+                out.append(
+                    {
+                        "kind": "api",
+                        "name": action.name,
+                        "id": action.call_id,
+                        "arguments": arguments,
+                        "results": results,
+                    }
+                )
+            else:
+                template = self.index.templates[action.name]
+                shown = {
+                    name: self._say(ctx.entities[eid].slot_type, ctx.entities[eid])
+                    for name, eid in action.bindings.items()
+                }
+                text = render(template.variants[rng.randrange(len(template.variants))], shown)
+                texts.append(text)
+                out.append({"kind": "response", "name": action.name, "arguments": arguments, "text": text})
+        out.append({"kind": "wait", "name": WAIT})
+        return {"speaker": "system", "text": " ".join(texts), "actions": out}
+
+    def _say(self, slot_type: str, entity: Entity) -> str:
+        builtin = self.index.builtin_types.get(slot_type)
+        return entity.value if builtin is None else speak(builtin, entity.value)
+
+    def dialogues(self, n: int, seed: int, start: int = 0) -> Iterator[dict[str, Any]]:
+        for number in range(start, start + n):
+            yield self.dialogue(number, seed)

@@ -1,0 +1,91 @@
+"""Sampling user goals from the sample dialogues and the API signatures."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+
+from .protocols import Goal, Task
+from .skillindex import SkillIndex
+from .text import Value
+
+
+class SampleGoalSampler:
+    """Goals whose API sequences follow the sample dialogues (and, less often, the signatures).
+
+    Argument values are drawn fresh from catalogues and built-in types. Arguments that an
+    earlier task already has (same name and slot type) are carried over; arguments that an
+    earlier call returns (``SkillIndex.from_result``) come from that result.
+    """
+
+    def __init__(self, index: SkillIndex, sample_value: Callable[[str, random.Random], Value]) -> None:
+        self.index = index
+        self.sample_value = sample_value
+        self.sequences = sorted(index.sample_sequences.items())
+        standalone = [
+            name
+            for name, info in index.apis.items()
+            if all(info.slot_types[a] in index.user_slot_types for a in info.required)
+        ]
+        self.standalone = standalone or list(index.apis)
+
+    def _sequence(self, rng: random.Random) -> list[str]:
+        if self.sequences and rng.random() < 0.8:
+            seqs, weights = zip(*self.sequences, strict=True)
+            return list(rng.choices(seqs, weights=weights)[0])
+        seq = [rng.choice(self.standalone)]
+        followers = [b for b, links in self.index.from_result.items() if any(a == seq[0] for a, _ in links.values())]
+        if followers and rng.random() < 0.6:
+            seq.append(rng.choice(sorted(followers)))
+        return seq
+
+    def sample(self, rng: random.Random) -> Goal:
+        tasks: list[Task] = []
+        for api in self._sequence(rng):
+            info = self.index.apis[api]
+            task = Task(api=api)
+            links = self.index.from_result.get(api, {})
+            for arg, st in info.slot_types.items():
+                earlier = next(
+                    (
+                        i
+                        for i, t in enumerate(tasks)
+                        if self.index.apis[t.api].slot_types.get(arg) == st and (arg in t.values or arg in t.carry)
+                    ),
+                    None,
+                )
+                if arg in links and any(t.api == links[arg][0] for t in tasks):
+                    producer = max(i for i, t in enumerate(tasks) if t.api == links[arg][0])
+                    task.from_result[arg] = (producer, links[arg][1])
+                elif earlier is not None:
+                    task.carry[arg] = (earlier, arg)
+                elif arg in info.required or rng.random() < 0.35:
+                    task.values[arg] = self.sample_value(st, rng)
+            tasks.append(task)
+        goal = Goal(tasks=tasks)
+        self._variations(goal, rng)
+        return goal
+
+    def _variations(self, goal: Goal, rng: random.Random) -> None:
+        said = [(i, arg) for i, t in enumerate(goal.tasks) for arg in t.values]
+        if said and rng.random() < 0.25:
+            i, arg = rng.choice(said)
+            goal.change = (i, arg, self._different(goal.tasks[i].values[arg], rng))
+        confirmable = [
+            (i, arg) for i, t in enumerate(goal.tasks) if self.index.apis[t.api].api.transactional for arg in t.values
+        ]
+        if confirmable and rng.random() < 0.3:
+            i, arg = rng.choice(confirmable)
+            goal.deny_confirmation = (i, arg, self._different(goal.tasks[i].values[arg], rng))
+        if rng.random() < 0.2:
+            goal.request_more = rng.choice((1, 1, 2))
+        if len(goal.tasks) > 1 and rng.random() < 0.1:
+            goal.end_early_after = rng.randrange(1, len(goal.tasks))
+        goal.overinform = rng.choice((0.0, 0.2, 0.5))
+
+    def _different(self, value: Value, rng: random.Random) -> Value:
+        for _ in range(8):
+            new = self.sample_value(value.slot_type, rng)
+            if new.value != value.value:
+                return new
+        return new

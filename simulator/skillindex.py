@@ -1,0 +1,141 @@
+"""What the simulator needs to know about a skill, computed once per skill."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from skillspec import ActionKind, Api, BuiltinType, DialogAct, ResponseTemplate, Skill, SystemTurn, UserTurn
+
+
+@dataclass
+class ApiInfo:
+    api: Api
+    required: list[str]  # arguments without which the API cannot be called
+    optional: list[str]
+    slot_types: dict[str, str]  # argument -> slot type
+    returns: dict[str, str]  # return field -> slot type
+    requests: list[tuple[frozenset[str], ResponseTemplate]] = field(default_factory=list)
+    confirms: list[ResponseTemplate] = field(default_factory=list)  # confirm_api templates
+    results: list[ResponseTemplate] = field(default_factory=list)  # offer/inform after a successful call
+    successes: list[ResponseTemplate] = field(default_factory=list)  # notify_success
+    failures: list[ResponseTemplate] = field(default_factory=list)  # notify_failure
+    offers: list[ResponseTemplate] = field(default_factory=list)  # offer_api templates proposing this API
+
+
+@dataclass
+class SkillIndex:
+    """Per-skill lookups for goal sampling and the system policy."""
+
+    skill: Skill
+    apis: dict[str, ApiInfo]
+    templates: dict[str, ResponseTemplate]
+    request_more: list[ResponseTemplate]  # "anything else?"
+    goodbyes: list[ResponseTemplate]
+    builtin_types: dict[str, BuiltinType]  # slot type name -> its built-in type
+    # API sequences seen in the sample dialogues, with how often.
+    sample_sequences: Counter[tuple[str, ...]]
+    # For API b: argument -> (earlier API a, its return field) that can fill it ("book it").
+    from_result: dict[str, dict[str, tuple[str, str]]]
+    # Slot types the user says in the samples or utterance sets (values a user can provide).
+    user_slot_types: frozenset[str]
+    # API -> APIs that may follow it (after it in a sample dialogue, or filled from its results).
+    followers: dict[str, list[str]] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, skill: Skill) -> SkillIndex:
+        apis: dict[str, ApiInfo] = {}
+        for api in skill.apis:
+            if api.name in apis:
+                continue
+            apis[api.name] = ApiInfo(
+                api=api,
+                required=[a.name for a in api.arguments if a.required and a.default is None],
+                optional=[a.name for a in api.arguments if not (a.required and a.default is None)],
+                slot_types={a.name: a.slot_type for a in api.arguments},
+                returns={r.name: r.slot_type for r in api.returns},
+            )
+        request_more, goodbyes = [], []
+        for t in skill.response_templates:
+            info = apis.get(t.api) if t.api else None
+            if t.act is DialogAct.REQUEST_ARGS and info is not None:
+                info.requests.append((frozenset(t.requested), t))
+            elif t.act is DialogAct.CONFIRM_API and info is not None:
+                info.confirms.append(t)
+            elif t.act is DialogAct.NOTIFY_SUCCESS and info is not None:
+                info.successes.append(t)
+            elif t.act is DialogAct.NOTIFY_FAILURE and info is not None:
+                info.failures.append(t)
+            elif t.act is DialogAct.OFFER_API and info is not None:
+                info.offers.append(t)
+            elif t.act in (DialogAct.OFFER, DialogAct.INFORM):
+                # A result template belongs to its API, or to every API whose results it can show.
+                targets = [info] if info is not None else list(apis.values())
+                for target in targets:
+                    if any(a.name in target.returns or a.slot_type in target.returns.values() for a in t.arguments):
+                        target.results.append(t)
+            elif t.act is DialogAct.REQUEST_MORE:
+                request_more.append(t)
+            elif t.act is DialogAct.GOODBYE:
+                goodbyes.append(t)
+
+        sequences: Counter[tuple[str, ...]] = Counter()
+        user_types: set[str] = set()
+        for d in skill.sample_dialogues:
+            seq: list[str] = []
+            for turn in d.turns:
+                if isinstance(turn, UserTurn):
+                    user_types.update(s.slot_type for s in turn.spans)
+                elif isinstance(turn, SystemTurn):
+                    for action in turn.actions:
+                        if action.kind is ActionKind.API and action.name in apis and action.name not in seq:
+                            seq.append(action.name)
+            if seq and not d.test:
+                sequences[tuple(seq)] += 1
+        for u in skill.utterance_sets:
+            user_types.update(a.slot_type for a in u.arguments)
+
+        from_result: dict[str, dict[str, tuple[str, str]]] = {}
+        for b in apis.values():
+            links: dict[str, tuple[str, str]] = {}
+            for arg, st in b.slot_types.items():
+                if st in user_types and arg not in b.required:
+                    continue
+                for a in apis.values():
+                    if a is b:
+                        continue
+                    field_ = next((f for f, fst in a.returns.items() if fst == st), None)
+                    if field_ is not None and (st not in user_types or f"{a.api.name}" in _producers(sequences, b)):
+                        links[arg] = (a.api.name, field_)
+                        break
+            from_result[b.api.name] = links
+        followers: dict[str, list[str]] = {name: [] for name in apis}
+        for sequence in sorted(sequences):
+            for first, then in zip(sequence, sequence[1:], strict=False):
+                if then not in followers[first]:
+                    followers[first].append(then)
+        for consumer, links in sorted(from_result.items()):
+            for producer, _ in links.values():
+                if consumer not in followers[producer]:
+                    followers[producer].append(consumer)
+        return cls(
+            followers=followers,
+            skill=skill,
+            apis=apis,
+            templates={t.name: t for t in reversed(skill.response_templates)},
+            request_more=request_more,
+            goodbyes=goodbyes,
+            builtin_types={s.name: s.builtin for s in skill.slot_types if s.builtin is not None},
+            sample_sequences=sequences,
+            from_result=from_result,
+            user_slot_types=frozenset(user_types),
+        )
+
+
+def _producers(sequences: Counter[tuple[str, ...]], b: ApiInfo) -> set[str]:
+    """APIs that come before ``b`` in some sample dialogue."""
+    out: set[str] = set()
+    for seq in sequences:
+        if b.api.name in seq:
+            out.update(seq[: seq.index(b.api.name)])
+    return out

@@ -1,0 +1,274 @@
+"""The simulator's self-play: valid dialogues, every required phenomenon with its annotations,
+determinism, and the command line."""
+
+import json
+import subprocess
+import sys
+from functools import cache
+
+import pytest
+
+import skillspec
+from simulator.checker import Checker
+from simulator.engine import Simulator
+from simulator.generate import generate_lines
+from skillspec.annotated import AnnotatedDialogue
+
+from .conftest import ROOT
+
+N = 400
+
+
+@cache
+def skill(name: str) -> skillspec.Skill:
+    return skillspec.parse_skill((ROOT / "examples" / f"{name}.json").read_bytes())
+
+
+@cache
+def dialogues(name: str) -> list[dict]:
+    sim = Simulator.for_skill(skill(name))
+    return list(sim.dialogues(N, seed=7))
+
+
+def user_turns_before(d: dict, t: int) -> dict:
+    return d["turns"][t - 1]
+
+
+def calls(d: dict, api: str) -> list[tuple[int, dict]]:
+    return [
+        (t, a)
+        for t, turn in enumerate(d["turns"])
+        if turn["speaker"] == "system"
+        for a in turn["actions"]
+        if a["kind"] == "api" and a["name"] == api
+    ]
+
+
+def args(action: dict) -> dict[str, dict]:
+    return {a["name"]: a for a in action["arguments"]}
+
+
+@pytest.mark.parametrize("name", ["flights", "pizza"])
+def test_every_simulated_dialogue_passes_the_checker(name):
+    checker = Checker(skill(name))
+    problems = [
+        (d["id"], str(issue)) for d in dialogues(name) for issue in checker.check(AnnotatedDialogue.model_validate(d))
+    ]
+    assert problems == []
+
+
+def test_the_same_seed_gives_the_same_bytes_and_another_seed_does_not():
+    sim = Simulator.for_skill(skill("flights"))
+    a = [json.dumps(d) for d in sim.dialogues(50, seed=3)]
+    b = [json.dumps(d) for d in Simulator.for_skill(skill("flights")).dialogues(50, seed=3)]
+    c = [json.dumps(d) for d in sim.dialogues(50, seed=4)]
+    assert a == b
+    assert len(set(a) & set(c)) < 5
+
+
+def test_workers_do_not_change_the_output():
+    serial = "".join(generate_lines(skill("pizza"), 450, seed=5, workers=1))
+    parallel = "".join(generate_lines(skill("pizza"), 450, seed=5, workers=2))
+    assert serial == parallel
+    assert serial.count("\n") == 450
+
+
+def test_carryover_of_the_search_date_into_the_booking():
+    found = 0
+    for d in dialogues("flights"):
+        if "carryover" not in d["phenomena"] or not calls(d, "BookFlight"):
+            continue
+        search_turn, search = calls(d, "SearchFlights")[-1]
+        book_turn, book = calls(d, "BookFlight")[-1]
+        date = args(book)["date"]
+        assert date["entity"] == args(search)["date"]["entity"]
+        assert date["turn"] < search_turn  # said before the search, never asked again
+        asked = [
+            a["name"]
+            for turn in d["turns"][search_turn:book_turn]
+            if turn["speaker"] == "system"
+            for a in turn["actions"]
+            if a["name"] == "request_date"
+        ]
+        assert asked == []
+        found += 1
+    assert found > N // 10
+
+
+def test_anaphora_binds_the_flight_to_the_search_result():
+    found = 0
+    for d in dialogues("flights"):
+        if "anaphora" not in d["phenomena"]:
+            continue
+        book_turn, book = calls(d, "BookFlight")[0]
+        flight = args(book)["flight"]
+        previous_searches = [a for t, a in calls(d, "SearchFlights") if t < book_turn]
+        assert flight["entity"] == f"{previous_searches[-1]['id']}.flight"
+        # Nobody said the flight: the user referred to it.
+        assert all(s["slot_type"] != "flight" for t in d["turns"] if t["speaker"] == "user" for s in t["spans"])
+        found += 1
+    assert found > N // 10
+
+
+def test_change_of_mind_makes_later_calls_use_the_new_value():
+    found = 0
+    for d in dialogues("flights"):
+        for t, turn in enumerate(d["turns"]):
+            if turn["speaker"] != "user" or turn["acts"] != ["change"] or not turn["spans"]:
+                continue
+            new = turn["spans"][0]["entity"]
+            later = [a for ct, a in calls(d, "SearchFlights") + calls(d, "BookFlight") if ct > t]
+            earlier = [a for ct, a in calls(d, "SearchFlights") if ct < t]
+            if not later or not earlier:
+                continue
+            assert any(new in {x["entity"] for x in a["arguments"]} for a in later)
+            assert all(new not in {x["entity"] for x in a["arguments"]} for a in earlier)
+            found += 1
+    assert found > N // 20
+
+
+def test_denial_at_confirmation_is_followed_by_a_correction_and_a_new_confirmation():
+    found = 0
+    for d in dialogues("flights"):
+        turns = d["turns"]
+        for t, turn in enumerate(turns):
+            if turn["speaker"] != "user" or turn["acts"] != ["deny", "change"]:
+                continue
+            assert turns[t - 1]["actions"][0]["name"] == "confirm_booking"
+            corrected = turn["spans"][0]["entity"]
+            reconfirm = turns[t + 1]["actions"][0]
+            assert reconfirm["name"] == "confirm_booking"
+            assert corrected in {a["entity"] for a in reconfirm["arguments"]}
+            bookings = [a for ct, a in calls(d, "BookFlight") if ct > t]
+            if bookings:
+                assert corrected in {a["entity"] for a in bookings[0]["arguments"]}
+            found += 1
+    assert found > N // 20
+
+
+def test_asking_for_another_result_calls_again_and_offers_the_new_one():
+    found = 0
+    for d in dialogues("flights"):
+        for t, turn in enumerate(d["turns"]):
+            if turn["speaker"] != "user" or turn["acts"] != ["request_more"]:
+                continue
+            (_, before), *_ = [c for c in reversed(calls(d, "SearchFlights")) if c[0] < t]
+            response = d["turns"][t + 1]["actions"]
+            again = response[0]
+            assert again["kind"] == "api" and again["name"] == "SearchFlights" and again["id"] != before["id"]
+            assert [a["entity"] for a in again["arguments"]] == [a["entity"] for a in before["arguments"]]
+            assert response[1]["kind"] == "response"
+            if again["results"]:
+                assert {a["entity"] for a in response[1]["arguments"]} >= {f"{again['id']}.flight"}
+            else:  # the mock backend fails some calls, and the system says so
+                assert response[1]["name"] == "no_flights"
+            found += 1
+    assert found > N // 20
+
+
+def test_transactional_calls_always_follow_an_affirmed_confirmation():
+    for d in dialogues("flights") + dialogues("pizza"):
+        for t, turn in enumerate(d["turns"]):
+            if turn["speaker"] != "system":
+                continue
+            for a in turn["actions"]:
+                if a["kind"] == "api" and a["name"] in ("BookFlight", "OrderPizza"):
+                    assert "affirm" in d["turns"][t - 1]["acts"]
+                    assert d["turns"][t - 2]["actions"][0]["name"].startswith("confirm_")
+
+
+def test_optional_arguments_lengths_overinforming_offers_and_early_endings_all_occur():
+    ds = dialogues("flights")
+    cabins = [("cabin" in args(a)) for d in ds for _, a in calls(d, "SearchFlights")]
+    assert any(cabins) and not all(cabins)
+    assert len({len(d["turns"]) for d in ds}) >= 6
+    early = [d for d in ds if "end_early" in d["phenomena"]]
+    assert early and all(d["turns"][-2]["acts"] == ["goodbye"] and not calls(d, "BookFlight") for d in early)
+    offers = [d for d in ds if "proactive_offer" in d["phenomena"]]
+    assert all(
+        any(a["name"] == "offer_booking" for t in d["turns"] if t["speaker"] == "system" for a in t["actions"])
+        for d in offers
+    )
+    # Over-informing: a user answers a request with more than was asked.
+    over = 0
+    for d in ds:
+        for t in range(2, len(d["turns"]), 2):
+            prev = d["turns"][t - 1]["actions"][0]["name"]
+            if prev == "request_date" and {s["slot_type"] for s in d["turns"][t]["spans"]} - {"date"}:
+                over += 1
+    assert over > 0
+
+
+def test_every_span_is_exact_and_every_user_value_canonical():
+    catalogue = {s.name: {v.value for v in s.values} for s in skill("flights").slot_types if s.builtin is None}
+    for d in dialogues("flights"):
+        for turn in d["turns"]:
+            if turn["speaker"] == "user":
+                for s in turn["spans"]:
+                    assert 0 <= s["start"] < s["end"] <= len(turn["text"])
+                    if s["slot_type"] in catalogue:
+                        assert s["value"] in catalogue[s["slot_type"]]
+
+
+def test_the_command_line_generates_validates_and_reports(tmp_path):
+    out = tmp_path / "d.jsonl"
+    skill_path = ROOT / "examples" / "flights.json"
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "simulator",
+            "generate",
+            str(skill_path),
+            "-n",
+            "120",
+            "--seed",
+            "2",
+            "-o",
+            str(out),
+            "--stats-json",
+            str(tmp_path / "s.json"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "distinct user texts" in run.stdout and "templates covered" in run.stdout
+    assert "simulating" in run.stderr  # the progress bar
+    stats = json.loads((tmp_path / "s.json").read_text())
+    assert stats["dialogues"] == 120 and stats["apis"]["covered"] == 2
+    ok = subprocess.run(
+        [sys.executable, "-m", "simulator", "validate", str(skill_path), str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert ok.returncode == 0 and "120 valid" in ok.stdout
+    # Break one dialogue: the checker names the line and the problem, and the exit code says so.
+    lines = out.read_text().splitlines()
+    broken = json.loads(lines[3])
+    broken["turns"][0]["spans"] = [{"start": 0, "end": 2, "slot_type": "nope", "value": "x", "entity": "e9"}]
+    lines[3] = json.dumps(broken)
+    out.write_text("\n".join(lines) + "\n")
+    bad = subprocess.run(
+        [sys.executable, "-m", "simulator", "validate", str(skill_path), str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert bad.returncode == 1
+    assert f"{out}:4: turns[0].spans[0]" in bad.stdout
+
+
+def test_a_bad_skill_file_is_refused_with_its_problems(tmp_path):
+    path = tmp_path / "bad.json"
+    path.write_text('{"name": "x", "apis": [{"name": "A", "arguments": [{"name": "a", "slot_type": "nope"}]}]}')
+    run = subprocess.run(
+        [sys.executable, "-m", "simulator", "generate", str(path), "-n", "5", "-o", str(tmp_path / "o.jsonl")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 1
+    assert "apis[0].arguments[0].slot_type: unknown slot type 'nope'" in run.stderr
