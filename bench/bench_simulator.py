@@ -58,9 +58,8 @@ def main() -> None:
                 seconds = time.perf_counter() - start
                 digest = hashlib.sha256(out.read_bytes()).hexdigest()
                 digests.add(digest)
-                print(
-                    f"| {skill.stem} | {args.n:,} | {workers} | {seconds:.1f} | {args.n / seconds:,.0f} | {digest[:12]} |"
-                )
+                rate = args.n / seconds
+                print(f"| {skill.stem} | {args.n:,} | {workers} | {seconds:.1f} | {rate:,.0f} | {digest[:12]} |")
             if len(digests) != 1:
                 raise SystemExit(f"{skill}: output differs between worker counts")
     print("identical output for every worker count: yes")
