@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 import time
 from pathlib import Path
@@ -25,7 +26,7 @@ def _load_skill(path: Path) -> skillspec.Skill:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from .generate import generate_lines
+    from .generate import generate_chunks
     from .stats import Stats, format_stats
 
     skill = _load_skill(args.skill)
@@ -35,10 +36,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
         open(args.output, "w", encoding="utf-8") as out,
         tqdm(total=args.n, unit="dlg", desc="simulating", disable=args.quiet, file=sys.stderr) as bar,
     ):
-        for text in generate_lines(skill, args.n, args.seed, workers=args.workers, progress=bar.update):
+        for text, chunk_stats in generate_chunks(skill, args.n, args.seed, workers=args.workers, progress=bar.update):
             out.write(text)
-            for line in text.splitlines():
-                stats.update(json.loads(line))
+            stats.merge(chunk_stats)
     elapsed = time.perf_counter() - started
     result = stats.compute()
     result["seconds"] = round(elapsed, 2)
@@ -131,4 +131,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    # `validate ... | head` should stop quietly, as other command-line tools do.
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     raise SystemExit(main())

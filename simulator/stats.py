@@ -43,6 +43,17 @@ class Stats:
         self.paths.add(tuple(path))
         self.phenomena.update(dialogue.get("phenomena", []))
 
+    def merge(self, other: Stats) -> None:
+        """Add the statistics of ``other`` (e.g. of another worker's dialogues) to these."""
+        self.dialogues += other.dialogues
+        self.turns += other.turns
+        self.user_texts |= other.user_texts
+        self.paths |= other.paths
+        self.apis.update(other.apis)
+        self.templates.update(other.templates)
+        self.slot_types.update(other.slot_types)
+        self.phenomena.update(other.phenomena)
+
     def compute(self) -> dict[str, Any]:
         def coverage(used: Counter[str], names: list[str]) -> dict[str, Any]:
             missing = [n for n in names if not used[n]]

@@ -1,12 +1,13 @@
 from django.urls import path
 
-from . import views
+from . import sgd_views, views
 
 # Fixed segments come before the generic "<slug>" component routes, which would otherwise match them.
 urlpatterns = [
     path("", views.skill_list_view, name="list"),
     path("skills/new/", views.skill_create_view, name="create"),
     path("skills/import/", views.skill_import_view, name="import"),
+    path("skills/import-sgd/", sgd_views.sgd_import_view, name="import_sgd"),
     path("skills/<int:skill_id>/", views.skill_detail_view, name="detail"),
     path("skills/<int:skill_id>/edit/", views.skill_edit_view, name="edit"),
     path("skills/<int:skill_id>/delete/", views.skill_delete_view, name="delete"),
