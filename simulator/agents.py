@@ -234,20 +234,20 @@ class RuleSystem:
         self.confirmed = False
         bound = self.bound.setdefault(api, {})
         info = self.index.apis[api]
-        for arg, (producer, field_) in self.index.from_result.get(api, {}).items():
-            if arg not in bound and producer in self.last_call:
-                bound[arg] = f"{self.last_call[producer]}.{field_}"
-                if bound[arg] in self.ctx.entities:
-                    self.ctx.phenomena.add("anaphora")
-                else:
-                    del bound[arg]
+        links = self.index.from_result.get(api, {})
         for arg, st in info.slot_types.items():
             if arg in bound:
                 continue
+            # What the user said before is carried over; else an earlier result is referred to.
             eid = self.said.get(arg)
             if eid is not None and eid not in current and self.ctx.entities[eid].slot_type == st:
                 bound[arg] = eid
                 self.ctx.phenomena.add("carryover")
+            elif arg in links and links[arg][0] in self.last_call:
+                result = f"{self.last_call[links[arg][0]]}.{links[arg][1]}"
+                if result in self.ctx.entities:
+                    bound[arg] = result
+                    self.ctx.phenomena.add("anaphora")
 
     def _proceed(self, rng: random.Random, recall: bool) -> list[SystemAction]:
         assert self.api is not None

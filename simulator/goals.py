@@ -54,7 +54,10 @@ class SampleGoalSampler:
                     ),
                     None,
                 )
-                if arg in links and any(t.api == links[arg][0] for t in tasks):
+                # A value the user already said is carried over; a value only a result has is referred to.
+                if earlier is not None and st in self.index.user_slot_types:
+                    task.carry[arg] = (earlier, arg)
+                elif arg in links and any(t.api == links[arg][0] for t in tasks):
                     producer = max(i for i, t in enumerate(tasks) if t.api == links[arg][0])
                     task.from_result[arg] = (producer, links[arg][1])
                 elif earlier is not None:
@@ -71,12 +74,16 @@ class SampleGoalSampler:
         if said and rng.random() < 0.25:
             i, arg = rng.choice(said)
             goal.change = (i, arg, self._different(goal.tasks[i].values[arg], rng))
+        # At a confirmation the user may correct a value said for this API or carried over to it.
         confirmable = [
-            (i, arg) for i, t in enumerate(goal.tasks) if self.index.apis[t.api].api.transactional for arg in t.values
+            (i, arg, t.values[arg] if arg in t.values else goal.tasks[t.carry[arg][0]].values[t.carry[arg][1]])
+            for i, t in enumerate(goal.tasks)
+            if self.index.apis[t.api].api.transactional
+            for arg in [*t.values, *(a for a, (j, b) in t.carry.items() if b in goal.tasks[j].values)]
         ]
         if confirmable and rng.random() < 0.3:
-            i, arg = rng.choice(confirmable)
-            goal.deny_confirmation = (i, arg, self._different(goal.tasks[i].values[arg], rng))
+            i, arg, old = rng.choice(confirmable)
+            goal.deny_confirmation = (i, arg, self._different(old, rng))
         if rng.random() < 0.2:
             goal.request_more = rng.choice((1, 1, 2))
         if len(goal.tasks) > 1 and rng.random() < 0.1:

@@ -76,7 +76,8 @@ def test_workers_do_not_change_the_output():
 def test_carryover_of_the_search_date_into_the_booking():
     found = 0
     for d in dialogues("flights"):
-        if "carryover" not in d["phenomena"] or not calls(d, "BookFlight"):
+        corrected = {"deny_correction", "change_of_mind"} & set(d["phenomena"])
+        if "carryover" not in d["phenomena"] or corrected or not calls(d, "BookFlight"):
             continue
         search_turn, search = calls(d, "SearchFlights")[-1]
         book_turn, book = calls(d, "BookFlight")[-1]
