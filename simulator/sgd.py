@@ -6,6 +6,13 @@ and returns the skill, the remaining dialogues in the annotated-dialogue format
 everything that could not be converted, and why. It knows no service by name: every
 decision below is driven by the schema and the dialogues.
 
+The non-sample dialogues are evaluation data, so **nothing of their language enters the
+skill**: no value a user says, no wording of a value, no system utterance. What the skill
+takes from them is what a developer would know anyway: the provider's database (their
+``service_results``) and which responses the system can give (template signatures,
+realised from the schema). The checker does not hold ``sgd`` dialogues to the skill's
+language (see :mod:`simulator.checker`), so the gold keeps the real words.
+
 How SGD maps onto the skill spec:
 
 * **Slots** become slot types named after the slot (respelled into a valid name when
@@ -17,10 +24,10 @@ How SGD maps onto the skill spec:
   schema's possible values, the ``service_results`` of all given dialogues (the
   provider's database) and the values said in the samples; values differing only in case
   are one value. Synonyms are the other surface forms the samples use ("Chi-town" for
-  Chicago, "today" for 2019-03-01) and number words for small integers ("two"). Because
-  the checker holds every span's text to be its value or a synonym, the surface forms
-  (and the rare values) that only evaluation dialogues use are added too, and counted in
-  the report: they are a leak to keep in mind.
+  Chicago, "today" for 2019-03-01) and number words for small integers ("two"). An
+  evaluation dialogue's span keeps its words and SGD's value even when the catalogue has
+  neither (the report counts both: "user wordings that are no catalogue form of their
+  value", "user values not in the catalogue").
 * **Intents** become APIs: required slots are required arguments, optional slots are
   optional arguments with the schema's default (``dontcare`` included), result slots are
   return fields, ``is_transactional`` is kept. An API after whose calls the system says
@@ -36,10 +43,16 @@ How SGD maps onto the skill spec:
   else confirm_args, OFFER -> offer, INFORM and INFORM_COUNT -> inform, NOTIFY_* ->
   notify_* (but a failed transaction that offers another try asks for confirmation:
   confirm_api), OFFER_INTENT -> offer_api (the offered API), REQ_MORE -> request_more,
-  GOODBYE -> goodbye. The variants are the delexicalised system utterances, the samples'
-  first, then those of every other given dialogue: the checker requires a gold system
-  turn to be a rendering of its template, so the system's wording (not the user's) of
-  the evaluation dialogues is part of the skill. Values a REQUEST suggests ("such as
+  GOODBYE -> goodbye. A template's variants are the samples' delexicalised system
+  utterances of its signature. A signature that only evaluation dialogues show is still a
+  template (the inventory of responses is part of the skill, as a developer would author
+  it), with one variant generated from the schema alone: a generic sentence per act, each
+  argument a placeholder described by its slot's description (REQUEST: "Could you tell
+  me the city in which the restaurant is located?", OFFER: "How about this one? The name
+  of the restaurant is {restaurant_name}.", CONFIRM: "Please confirm: ...", INFORM_COUNT:
+  "I found {count} results.", OFFER_INTENT and NOTIFY_*: the intent's description, "Would
+  you like to reserve a table at a restaurant?"); the report counts these templates. The
+  gold response's text is the real utterance. Values a REQUEST suggests ("such as
   Mexican or Italian") and values that cannot be bound (a default date the confirmation
   repeats) stay literal text.
 * **User turns** of the samples, delexicalised, become utterance sets grouped by what the
@@ -184,6 +197,10 @@ MAX_VARIANT = 1000
 MAX_USER_TEXT = 2000
 NAME_MAX = 64
 EXAMPLES_KEPT = 5
+# A yes/no slot's description ("Boolean flag indicating if pets are allowed"), for the
+# schema-generated variants: "whether pets are allowed: no".
+FLAG = re.compile(r"(?:boolean )?(?:flag )?(?:indicating |denoting )?(?:if|whether) (.+?)(?: or not)?", re.IGNORECASE)
+FLAG_VALUES = {"True": "yes", "False": "no"}
 
 
 class SgdImportError(ValueError):
@@ -212,6 +229,7 @@ class SgdReport:
     slot_types: int = 0
     apis: int = 0
     response_templates: int = 0
+    # Templates whose signature no sample shows: their one variant is generated from the schema.
     templates_without_sample_text: int = 0
     utterance_sets: int = 0
 
@@ -267,7 +285,8 @@ class SgdReport:
             lines.append(f"    skipped, {reason}: {n} (e.g. {'; '.join(self.skip_examples.get(reason, []))})")
         lines.append(
             f"  skill: {self.slot_types} slot types, {self.apis} APIs, {self.response_templates} response templates"
-            f" ({self.templates_without_sample_text} seen in no sample), {self.utterance_sets} utterance sets"
+            f" ({self.templates_without_sample_text} with schema-generated variants: signature not in the samples),"
+            f" {self.utterance_sets} utterance sets"
         )
         lines.append(f"  user values not located in the text (not annotated): {self.values_not_located}")
         for reason, n in self.not_located_by_reason.most_common():
@@ -461,12 +480,10 @@ class _Catalogue:
         self.synonyms: dict[str, dict[str, list[str]]] = {s: {} for s in self.values}
         self.forms: dict[str, dict[str, str]] = {s: {} for s in self.values}
         self.builtin: dict[str, BuiltinType] = {}
-        self.late: set[tuple[str, str]] = set()
-        self.late_synonyms = 0
         self.conflicts = 0
 
-    def add(self, slot: str, value: str, *, late: bool = False) -> str | None:
-        """The catalogue value standing for ``value``, added if new; None if unusable."""
+    def usable(self, slot: str, value: str) -> str | None:
+        """``value`` as a value of ``slot`` (catalogue or not), or None if it cannot be one."""
         if slot not in self.values:
             return None
         value = value.strip()
@@ -474,6 +491,14 @@ class _Catalogue:
             return None
         if self.builtin.get(slot) is BuiltinType.TIME and not TIME_VALUE.fullmatch(value):
             return None
+        return value
+
+    def add(self, slot: str, value: str) -> str | None:
+        """The catalogue value standing for ``value``, added if new; None if unusable."""
+        usable = self.usable(slot, value)
+        if usable is None:
+            return None
+        value = usable
         key = value.lower()
         known = self.forms[slot].get(key)
         if known is not None:
@@ -481,8 +506,6 @@ class _Catalogue:
         self.values[slot].append(value)
         self.synonyms[slot][value] = []
         self.forms[slot][key] = value
-        if late:
-            self.late.add((slot, value))
         if re.fullmatch(r"\d{1,2}", value):
             self.add_synonym(slot, number_words(int(value)), value)
         return value
@@ -503,22 +526,25 @@ class _Catalogue:
             self.synonyms[slot][value].append(form)
         return True
 
-    def annotatable(self, slot: str, surface: str, value: str, *, late: bool) -> str | None:
-        """Why a span saying ``surface`` cannot have ``value``, or None when it can: a
-        catalogue gains the surface form as a synonym, a built-in type must read it as the
-        value (or not at all)."""
+    def annotatable(self, slot: str, surface: str, value: str, *, learn: bool) -> str | None:
+        """Why a span saying ``surface`` cannot have ``value``, or None when it can.
+
+        A built-in type must read the text as the value (or not at all). In a catalogue the
+        text must not be a form of another value; a new surface form becomes a synonym
+        when ``learn`` (a sample), and is left as the real user's words otherwise (an
+        evaluation dialogue: its wording is not the skill's to learn).
+        """
         builtin = self.builtin.get(slot)
         if builtin is not None:
             meaning = normalize(builtin, surface, today=SGD_TODAY)
             if meaning is not None and meaning != value:
                 return f"the built-in {builtin.value} type reads the text as another value"
             return None
-        if self.lookup(slot, surface) == value:
+        owner = self.lookup(slot, surface)
+        if owner == value:
             return None
-        if not self.add_synonym(slot, surface, value):
+        if owner is not None or (learn and not self.add_synonym(slot, surface, value)):
             return "the surface form already stands for another catalogue value"
-        if late:
-            self.late_synonyms += 1
         return None
 
     def forms_of(self, slot: str, value: str) -> list[str]:
@@ -656,9 +682,22 @@ class _Call:
 
 
 @dataclass(frozen=True)
+class _Part:
+    """What one SGD act of a system turn contributes to its template."""
+
+    act: str  # the SGD act
+    label: str  # its part of the template's name
+    arguments: tuple[str, ...] = ()  # the template arguments it says
+    literals: tuple[str, ...] = ()  # categorical values said in words of its own, as name parts
+    # For the schema-generated variant only (the fields above tell parts apart):
+    said: tuple[tuple[str, str], ...] = field(default=(), compare=False)  # (SGD slot, value) of the literals
+    requested: tuple[str, ...] = field(default=(), compare=False)  # SGD slots a REQUEST asks for
+    intent: str | None = field(default=None, compare=False)  # the SGD intent an OFFER_INTENT offers
+
+
+@dataclass(frozen=True)
 class _TemplateKey:
-    # Per act: (SGD act, label, argument names, categorical values said literally, as name parts).
-    parts: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...]], ...]
+    parts: tuple[_Part, ...]  # in NAME_ORDER
     act: DialogAct
     api: str | None
     requested: tuple[str, ...]
@@ -711,10 +750,25 @@ def _delexicalise(text: str, replacements: Sequence[tuple[int, int, str]]) -> st
 
 
 class _Converter:
+    """Converts dialogues; a sample's values and wordings extend the catalogue, an
+    evaluation dialogue's (``evaluation``) never do."""
+
     def __init__(self, service: _Service, catalogue: _Catalogue, *, evaluation: bool):
         self.service = service
         self.cat = catalogue
         self.evaluation = evaluation
+
+    def _value(self, slot: str, raw: str) -> str | None:
+        """The value ``raw`` stands for: the catalogue's spelling when it has it; else, in a
+        sample, a new catalogue value, and in an evaluation dialogue ``raw`` itself (what a
+        real user says need not be in the provider's database). None if unusable."""
+        if self.evaluation:
+            return self.cat.lookup(slot, raw) or self.cat.usable(slot, raw)
+        return self.cat.add(slot, raw)
+
+    def _known(self, slot: str, raw: str) -> str | None:
+        """Like :meth:`_value`, but a sample's value must already be in the catalogue."""
+        return self._value(slot, raw) if self.evaluation else self.cat.lookup(slot, raw)
 
     # -- entities
 
@@ -805,7 +859,7 @@ class _Converter:
                 continue
             surface = text[start:end]
             canonical = self._canonical(actions, slot, surface)
-            value = self.cat.add(slot, canonical, late=self.evaluation)
+            value = self._value(slot, canonical)
             if value is None:
                 if canonical != DONTCARE:  # a dontcare is reported with its INFORM act
                     out.not_located.append(("unusable value", slot, f"{slot}={canonical!r} in {text!r}"))
@@ -821,7 +875,7 @@ class _Converter:
                     out.not_located.append(("'dontcare' (no value to annotate)", slot, f"{surface!r} in {text!r}"))
                     unlocated = True
                     continue
-                value = self.cat.add(slot, canonical, late=self.evaluation)
+                value = self._value(slot, canonical)
                 if value is None:
                     out.not_located.append(("unusable value", slot, f"{canonical!r} in {text!r}"))
                     unlocated = True
@@ -849,7 +903,7 @@ class _Converter:
                 out.notes["overlapping user spans dropped"] += 1
                 continue
             meant = None
-            why = self.cat.annotatable(slot, text[start:end], value, late=self.evaluation)
+            why = self.cat.annotatable(slot, text[start:end], value, learn=not self.evaluation)
             named = self.cat.lookup(slot, text[start:end]) if slot not in self.cat.builtin else None
             if why is not None and named is not None:
                 # The words name another catalogue value ("Asian Fusion" for SGD's "Sushi"):
@@ -860,6 +914,11 @@ class _Converter:
                 out.not_located.append((why, slot, f"{slot}={value!r} said {text[start:end]!r} in {text!r}"))
                 unlocated = True
                 continue
+            if slot not in self.cat.builtin:
+                if self.cat.lookup(slot, value) != value:
+                    out.notes["user values not in the catalogue (annotated as said; evaluation dialogues)"] += 1
+                elif self.cat.lookup(slot, text[start:end]) != value:
+                    out.notes["user wordings that are no catalogue form of their value (evaluation dialogues)"] += 1
             st.spans += 1
             entity = _Entity(f"e{st.spans}", slot, value, t, "span", meant)
             st.entities.append(entity)
@@ -872,7 +931,7 @@ class _Converter:
             act = USER_ACTS.get(str(a.get("act")))
             if act is UserAct.INFORM and a.get("slot") in self.service.slots:
                 for _, canonical in _pairs(a):
-                    value = self.cat.lookup(a["slot"], canonical)
+                    value = self._known(a["slot"], canonical)
                     if value is not None:
                         if st.informed.get(a["slot"], value) != value:
                             changed = True
@@ -925,7 +984,7 @@ class _Converter:
             if a.get("act") in ("REQUEST", "OFFER_INTENT", "INFORM_COUNT") or a.get("slot") not in self.service.slots:
                 continue
             for _, canonical in _pairs(a):
-                value = self.cat.lookup(a["slot"], canonical)
+                value = self._known(a["slot"], canonical)
                 if value is not None:
                     out.setdefault(a["slot"], value)
         return out
@@ -940,7 +999,8 @@ class _Converter:
             return results
         for slot in intent.results:
             raw = rows[row].get(slot)
-            value = self.cat.add(slot, str(raw), late=self.evaluation) if raw is not None else None
+            # Every given dialogue's service results are in the catalogue already.
+            value = self.cat.add(slot, str(raw)) if raw is not None else None
             if value is None:
                 raise _Skip("a service result has no usable value for a return field", f"turn {t}: {slot}={raw!r}")
             results.append(_Entity(f"{call_id}.{self.service.slots[slot].name}", slot, value, t, "result"))
@@ -968,7 +1028,7 @@ class _Converter:
                 if slot in intent.required:
                     raise _Skip("service call without a required argument", f"turn {t}: {method}.{slot}")
                 continue
-            value = self.cat.lookup(slot, params[slot])
+            value = self._known(slot, params[slot])
             entity = self._find(st, slot, value, "span") if value is not None else None
             if entity is None and value is not None and slot in intent.required:
                 entity = self._find(st, slot, value, "span", lenient=True)
@@ -1054,7 +1114,7 @@ class _Converter:
         binds: list[_Bind] = []
         arg_names: set[str] = set()
         arguments: list[tuple[str, str]] = []
-        parts: list[tuple[str, str, tuple[str, ...], tuple[str, ...]]] = []
+        parts: list[_Part] = []
         requested: list[str] = []
         offered: str | None = None
 
@@ -1089,13 +1149,13 @@ class _Converter:
                     key=self.service.slot_order,
                 )
                 requested = [self.service.slots[s].name for s in slots]
-                parts.append((act, "_".join(["request", *requested]), (), ()))
+                parts.append(_Part(act, "_".join(["request", *requested]), requested=tuple(slots)))
                 continue
             if act == "OFFER_INTENT":
                 intents = [v for a in group for v, _ in _pairs(a) if v in self.service.intents]
                 offered = intents[0] if intents else None
                 label = "offer_" + snake(self.service.intents[offered].name) if offered else "offer_intent"
-                parts.append((act, label, (), ()))
+                parts.append(_Part(act, label, intent=offered))
                 continue
             if act == "INFORM_COUNT":
                 source = this_call or last_call
@@ -1104,10 +1164,11 @@ class _Converter:
                     forms = [number_words(int(surface))] if surface.isdigit() and int(surface) < 1000 else []
                     if count is None or count.value != surface or not place(COUNT, surface, surface, count, forms):
                         out.notes["system values kept as literal text (not bound or not found)"] += 1
-                parts.append((act, "inform_count", (), ()))
+                parts.append(_Part(act, "inform_count"))  # its argument is the one of slot COUNT
                 continue
             prefer = "span" if act == "CONFIRM" else "result"
             literals: list[str] = []
+            said: list[tuple[str, str]] = []
             ordered = sorted(
                 (a for a in group if a.get("slot") in self.service.slots),
                 key=lambda a: self.service.slot_order(str(a["slot"])),
@@ -1115,7 +1176,7 @@ class _Converter:
             for a in ordered:
                 slot = str(a["slot"])
                 for surface, canonical in _pairs(a):
-                    value = self.cat.lookup(slot, canonical)
+                    value = self._known(slot, canonical)
                     entity = None
                     if value is not None and this_call is not None:
                         entity = next((e for e in this_call.results if e.slot == slot and e.value == value), None)
@@ -1127,10 +1188,11 @@ class _Converter:
                             # A categorical value said in words of its own ("they do not serve
                             # alcohol") names the template instead: it stays true to its text.
                             literals.append(valid_name(f"{self.service.slots[slot].name}_{value or canonical}").lower())
+                            said.append((slot, value or canonical))
                             out.notes["categorical system values kept in the text (they name the template)"] += 1
                         else:
                             out.notes["system values kept as literal text (not bound or not found)"] += 1
-            parts.append((act, act.lower(), tuple(n for n, _ in arguments[before:]), tuple(literals)))
+            parts.append(_Part(act, act.lower(), tuple(n for n, _ in arguments[before:]), tuple(literals), tuple(said)))
 
         primary = next(a for a in PRIMARY_ORDER if a in by_act)
         act, api = self._template_act(primary, t, requested, active, this_call, offered, "OFFER" in by_act)
@@ -1199,7 +1261,7 @@ def _template_names(keys: Iterable[_TemplateKey], taken: set[str]) -> dict[_Temp
     for key in keys:
         if key not in seen:
             seen.add(key)
-            label = "_".join("_".join([part, *names, *literals]) for _, part, names, literals in key.parts)
+            label = "_".join("_".join([p.label, *p.arguments, *p.literals]) for p in key.parts)
             bases.setdefault(valid_name(label).lower(), []).append(key)
     names: dict[_TemplateKey, str] = {}
     for base, group in bases.items():
@@ -1207,6 +1269,100 @@ def _template_names(keys: Iterable[_TemplateKey], taken: set[str]) -> dict[_Temp
             name = f"{base}_{snake(key.api)}" if len(group) > 1 and key.api is not None else base
             names[key] = _unique(_fit(name), taken)
     return names
+
+
+def _escape(text: str) -> str:
+    """``text`` as literal text of a variant."""
+    return text.replace("{", "{{").replace("}", "}}")
+
+
+def _phrase(description: str, fallback: str) -> str:
+    """A schema description as a phrase inside a sentence ("Name of the restaurant" ->
+    "name of the restaurant"), escaped for a variant."""
+    text = " ".join(description.split()).rstrip(".") or fallback
+    if len(text) > 1 and text[0].isupper() and text[1].islower():
+        text = text[0].lower() + text[1:]
+    return _escape(text)
+
+
+def _listing(items: Sequence[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _schema_variant(key: _TemplateKey, service: _Service) -> str:
+    """A variant for a template no sample shows, made from the schema alone: one generic
+    sentence per act, each argument a placeholder, described by its slot's description
+    ("How about this one? The name of the restaurant is {restaurant_name}."); acts
+    without arguments say the intent's description ("Would you like to reserve a table at
+    a restaurant?")."""
+    slot_of = dict(key.arguments)
+    intents = {i.name: i for i in service.intents.values()}
+
+    def describe(slot: str) -> str:  # "the <description>", or "whether <clause>" for a yes/no flag
+        if slot == COUNT:
+            return "the number of results"
+        info = service.slots[slot]
+        flag = FLAG.fullmatch(" ".join(info.description.split()).rstrip("."))
+        if flag is not None:
+            return "whether " + _escape(flag.group(1))
+        return "the " + _phrase(info.description, info.name.replace("_", " "))
+
+    def item(slot: str, shown: str) -> str:
+        what = describe(slot)
+        if what.startswith("whether "):
+            return f"{what}: {FLAG_VALUES.get(shown, shown)}"
+        return f"{what} is {shown}"
+
+    def intent_phrase(intent: _Intent | None) -> str:
+        return _phrase(intent.description, "do that") if intent is not None else "do that"
+
+    def details(part: _Part) -> list[str]:
+        out = [item(slot_of[name], f"{{{name}}}") for name in part.arguments]
+        out += [item(slot, _escape(value)) for slot, value in part.said]
+        return out
+
+    api = intents.get(key.api) if key.api is not None else None
+    counts = [name for name, slot in key.arguments if slot == COUNT]
+    sentences: list[str] = []
+    for part in key.parts:
+        said = details(part)
+        if part.act == "REQUEST":
+            wanted = [describe(slot) for slot in part.requested] or ["a few more details"]
+            sentences.append(f"Could you tell me {_listing(wanted)}?")
+        elif part.act == "OFFER_INTENT":
+            offered = service.intents.get(part.intent) if part.intent is not None else None
+            sentences.append(f"Would you like to {intent_phrase(offered)}?")
+        elif part.act == "INFORM_COUNT":
+            found = f"{{{counts[0]}}} results" if counts else "several results"
+            sentences.append(f"I found {found}.")
+        elif part.act == "NOTIFY_SUCCESS":
+            sentences.append(f"All set: I was able to {intent_phrase(api)}.")
+        elif part.act == "NOTIFY_FAILURE":
+            sentences.append(f"Sorry, I was not able to {intent_phrase(api)}.")
+        elif part.act == "REQ_MORE":
+            sentences.append("Is there anything else I can help you with?")
+        elif part.act == "GOODBYE":
+            sentences.append("Have a good day. Goodbye!")
+        elif part.act == "OFFER":
+            sentences.append("How about this one?" + (f" {_sentence(_listing(said))}." if said else ""))
+            said = []
+        elif part.act == "CONFIRM":
+            sentences.append("Please confirm" + (f": {_listing(said)}." if said else "."))
+            said = []
+        elif not said:  # INFORM without arguments
+            sentences.append("Here is what you asked for.")
+        if said:  # INFORM, or an act that also names values
+            sentences.append(f"{_sentence(_listing(said))}.")
+    text = " ".join(sentences)
+    if len(text) > MAX_VARIANT or sorted(placeholders(text)) != sorted(name for name, _ in key.arguments):
+        # Very long descriptions (or an argument no act says, which no turn makes): the
+        # placeholders alone, so that the template stays valid.
+        text = "Here you go: " + ", ".join(f"{{{name}}}" for name, _ in key.arguments) + "."
+    return text
 
 
 def _utterance_sets(samples: Sequence[_Dialogue], service: _Service, taken: set[str]) -> list[UtteranceSet]:
@@ -1389,23 +1545,22 @@ def _skill(
             )
         )
 
-    keys = [turn.key for d in everything for turn in d.turns if isinstance(turn, _STurn)]
+    # Every signature is a template (the samples' first), but only the samples' utterances
+    # are variants: the others get a variant generated from the schema, so that no
+    # evaluation text enters the skill.
+    keys = [turn.key for d in [*samples, *everything] for turn in d.turns if isinstance(turn, _STurn)]
     names = _template_names(keys, taken)
-    # The samples' texts first; then every other dialogue's, because a gold system turn
-    # must be a rendering of its template (the checker holds it to that).
     variants: dict[_TemplateKey, list[str]] = {}
-    sample_ids = {d.id for d in samples}
-    for d in [*samples, *(d for d in everything if d.id not in sample_ids)]:
+    for d in samples:
         for turn in d.turns:
             if isinstance(turn, _STurn):
                 texts = variants.setdefault(turn.key, [])
                 if turn.variant not in texts:
                     texts.append(turn.variant)
-    from_samples = {turn.key for d in samples for turn in d.turns if isinstance(turn, _STurn)}
-    report.templates_without_sample_text = sum(1 for key in names if key not in from_samples)
+    report.templates_without_sample_text = sum(1 for key in names if key not in variants)
     templates = []
     for key, name in names.items():
-        texts = variants[key]
+        texts = variants.get(key) or [_schema_variant(key, service)]
         templates.append(
             ResponseTemplate(
                 name=name,
@@ -1562,10 +1717,6 @@ def import_sgd(
                 report.not_located_examples.append(f"{done.id}: {example}")
     if cat.conflicts:
         report.notes["surface forms dropped as synonyms (they stand for several values)"] = cat.conflicts
-    if cat.late:
-        report.notes["catalogue values seen only in evaluation dialogues (added)"] = len(cat.late)
-    if cat.late_synonyms:
-        report.notes["surface forms seen only in evaluation dialogues (added as synonyms)"] = cat.late_synonyms
     report.slot_types = len(skill.slot_types)
     report.apis = len(skill.apis)
     report.response_templates = len(skill.response_templates)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from functools import cache
 from pathlib import Path
 
@@ -83,8 +84,29 @@ def test_import_creates_a_skill_and_shows_the_report(web, user):
     page = web.get(URL).content.decode()  # the report, once
     assert reverse("skills:detail", args=[skill.pk]) in page
     assert "converted to gold" in page and "dialogues given" in page
+    assert "only in evaluation dialogues" not in page  # nothing of theirs is added to the skill
     assert '<div class="num">15</div>' in page and '<div class="num">5</div>' in page
     assert reverse("skills:detail", args=[skill.pk]) not in web.get(URL).content.decode()
+
+
+def test_the_stored_skill_holds_no_system_text_of_the_other_dialogues(user):
+    skill, report = skill_import_sgd(
+        owner=user,
+        schema=SgdUpload("schema.json", schema_text()),
+        dialogues=[SgdUpload("d.json", subset_text())],
+        service="RentalCars_1",
+        samples=5,
+    )
+    spec = selectors.skill_to_spec(skill=skill)
+    raw = json.loads(subset_text())
+    other = [t["utterance"] for d in raw if d["dialogue_id"] not in report.samples for t in d["turns"]]
+    in_samples = {a.name for d in spec.sample_dialogues for turn in d.turns for a in getattr(turn, "actions", [])}
+    generated = [t for t in spec.response_templates if t.name not in in_samples]
+    assert len(generated) == report.templates_without_sample_text > 0
+    for template in generated:
+        [variant] = template.variants
+        pattern = re.compile(re.sub(r"\\\{\w+\\\}", "(.+?)", re.escape(variant)))
+        assert not any(pattern.fullmatch(text) for text in other), variant
 
 
 def test_htmx_import_answers_with_the_fragment(web, user):

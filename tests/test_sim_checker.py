@@ -373,6 +373,71 @@ def test_response_without_text():
     assert check(d) == [I("turns[7].actions[0].text", "a response needs its text")]
 
 
+# ---------------------------------------------------------------- gold from real dialogues
+
+
+def real_words() -> dict:
+    """The base dialogue as a real user and system might have said it: "Beantown" is no synonym
+    of Boston, "Frisco Bay" no value of the city catalogue, "See ya" no variant of goodbye."""
+    d = base()
+    first = d["turns"][0]
+    first["text"] = first["text"].replace("Boston", "Beantown")
+    first["spans"][0]["end"] += 2
+    for span in first["spans"][1:]:
+        span["start"] += 2
+        span["end"] += 2
+    set_value(d, "e2", "Frisco Bay")
+    set_response(d, 7, 0, "goodbye", "See ya")
+    return d
+
+
+def test_sgd_gold_is_not_held_to_the_skills_language():
+    assert Checker(FLIGHTS).check(real_words() | {"source": "sgd"}) == []
+    assert checker_module.language_rules("sgd") is False
+    assert all(checker_module.language_rules(s) for s in ("sample", "simulated"))
+
+
+def test_the_same_words_break_the_language_rules_of_simulated_dialogues():
+    assert check(real_words() | {"source": "simulated"}) == [
+        I("turns[0].spans[0].value", "span text 'Beantown' is neither 'Boston' nor one of its synonyms"),
+        I("turns[0].spans[1].value", "'Frisco Bay' is not a value of slot type 'city'"),
+        I("turns[7].actions[0].text", "'See ya' is no variant of template 'goodbye'"),
+    ]
+    assert [i.path for i in check(real_words() | {"source": "sample"})] == [
+        "turns[0].spans[0].value",
+        "turns[0].spans[1].value",
+        "turns[7].actions[0].text",
+    ]
+
+
+def test_sgd_gold_is_held_to_everything_structural():
+    d = real_words() | {"source": "sgd"}
+    d["turns"][0]["spans"][2]["end"] = 99  # beyond the text
+    d["turns"][2]["spans"][0]["value"] = "3"  # the text says 2 (built-in values stay checked)
+    d["turns"][3]["actions"][0]["arguments"][0]["entity"] = "c9.flight"
+    set_value(d, "c2.booking_reference", "ZZ 999")  # results come from the catalogue
+    d["turns"][7]["text"] = "Bye"
+    del d["turns"][7]["actions"][1]
+    d["turns"][4]["acts"] = ["deny"]
+    assert check(d) == [
+        I("turns[0].spans[2].end", "span end 99 is beyond the text's length 59"),
+        I("turns[2].spans[0].value", "span text '2' means '2' (today being 2026-01-15), not '3'"),
+        I(
+            "turns[3].actions[0].arguments[0].entity",
+            "unknown entity 'c9.flight': no earlier span or API result introduces it",
+        ),
+        I("turns[3].actions[0].arguments[1].value", "entity 'e4' has the value '3', not '2'"),
+        I("turns[5].actions[0].arguments[1].value", "entity 'e4' has the value '3', not '2'"),
+        I(
+            "turns[5].actions[0]",
+            "transactional API 'BookFlight' is called, but the user did not affirm its confirmation in turn 3",
+        ),
+        I("turns[5].actions[0].results[0].value", "'ZZ 999' is not a value of slot type 'booking_reference'"),
+        I("turns[7].actions", "a system turn ends with a 'wait_for_user' action"),
+        I("turns[7].text", "must be the responses' texts joined by spaces: 'See ya'"),
+    ]
+
+
 def test_unknown_api():
     d = base()
     d["turns"][5]["actions"][0]["name"] = "ReserveFlight"

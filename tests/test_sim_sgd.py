@@ -5,6 +5,9 @@ from __future__ import annotations
 import copy
 import json
 import random
+import re
+import string
+from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -13,8 +16,9 @@ import pytest
 
 from simulator.checker import Checker
 from simulator.sgd import SgdImport, SgdImportError, import_sgd, snake, valid_name
-from skillspec import ActionKind, DialogAct, SystemTurn, UserAct, UserTurn, dump_skill, parse_skill
+from skillspec import ActionKind, DialogAct, SystemTurn, UserAct, UserTurn, dump_skill, parse_skill, placeholders
 from skillspec.annotated import ASystemTurn, AUserTurn, Source
+from skillspec.builtins import number_words
 
 SGD = Path("/work/shared/sgd")
 SERVICES = ["Restaurants_1", "Homes_1", "Flights_1", "RentalCars_1"]
@@ -82,6 +86,130 @@ def test_gold_passes_the_checker():
     checker = Checker(result.skill)
     for gold in result.gold:
         assert checker.check(gold) == [], gold.id
+
+
+def _frames(d: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    for turn in d["turns"]:
+        for frame in turn["frames"]:
+            yield turn["speaker"], turn["utterance"], frame
+
+
+def _surfaces(d: dict[str, Any], speakers: tuple[str, ...] = ("USER", "SYSTEM")) -> set[str]:
+    """Every way a dialogue spells a value: action values (as said and canonical) and span texts."""
+    out = set()
+    for speaker, text, frame in _frames(d):
+        if speaker not in speakers:
+            continue
+        for action in frame["actions"]:
+            out.update(v.strip().lower() for v in [*action["values"], *action.get("canonical_values", [])])
+        out.update(text[s["start"] : s["exclusive_end"]].strip().lower() for s in frame["slots"])
+    return out
+
+
+def _pattern(variant: str) -> re.Pattern[str]:
+    parts = []
+    for literal, name, _, _ in string.Formatter().parse(variant):
+        parts.append(re.escape(literal))
+        if name is not None:
+            parts.append("(.+?)")
+    return re.compile("".join(parts), re.DOTALL)
+
+
+def test_no_evaluation_language_enters_the_skill():
+    """Catalogues, synonyms and variants come from the schema, the provider's database (every
+    dialogue's service_results) and the samples; never from what the evaluation dialogues say."""
+    result = imported("Restaurants_1")
+    skill, report = result.skill, result.report
+    by_id = {d["dialogue_id"]: d for d in dialogues("Restaurants_1")}
+    samples = [by_id[i] for i in report.samples]
+    evaluation = [d for i, d in by_id.items() if i not in report.samples and d["services"] == ["Restaurants_1"]]
+    sample_forms = set().union(*(_surfaces(d) for d in samples))
+    evaluation_only = set().union(*(_surfaces(d, ("USER",)) for d in evaluation)) - sample_forms
+    database = {
+        str(v).lower()
+        for d in by_id.values()
+        for _, _, frame in _frames(d)
+        for row in frame.get("service_results", [])
+        for v in row.values()
+    }
+    schema_values = {
+        v.lower()
+        for s in schema()
+        if s["service_name"] == "Restaurants_1"
+        for slot in s["slots"]
+        for v in slot["possible_values"]
+    }
+
+    synonyms = values = 0
+    for st in skill.slot_types:
+        for v in st.values:
+            values += 1
+            assert v.value.lower() in schema_values | database | sample_forms, (st.name, v.value)
+            for synonym in v.synonyms:
+                synonyms += 1
+                number = v.value.isdigit() and synonym == number_words(int(v.value))
+                assert synonym.lower() in sample_forms or number, (st.name, synonym)
+                assert synonym.lower() not in evaluation_only or number, (st.name, synonym)
+    assert values > 100 and synonyms > 10
+    # The evaluation dialogues do say things the skill does not know, and the gold keeps them.
+    assert len(evaluation_only) > 100
+    assert report.notes["user values not in the catalogue (annotated as said; evaluation dialogues)"] > 0
+    assert report.notes["user wordings that are no catalogue form of their value (evaluation dialogues)"] > 0
+    assert not any("seen only in evaluation" in note for note in report.notes)
+
+    sample_texts = [t["utterance"] for d in samples for t in d["turns"] if t["speaker"] == "SYSTEM"]
+    evaluation_texts = [t["utterance"] for d in evaluation for t in d["turns"] if t["speaker"] == "SYSTEM"]
+    in_samples = {
+        a.name for d in skill.sample_dialogues for turn in d.turns if isinstance(turn, SystemTurn) for a in turn.actions
+    }
+    generated = 0
+    for template in skill.response_templates:
+        if template.name in in_samples:
+            for variant in template.variants:
+                pattern = _pattern(variant)
+                assert any(pattern.fullmatch(text) for text in sample_texts), (template.name, variant)
+            continue
+        generated += 1
+        [variant] = template.variants
+        assert sorted(placeholders(variant)) == sorted(a.name for a in template.arguments)
+        pattern = _pattern(variant)
+        assert not any(pattern.fullmatch(text) for text in evaluation_texts), (template.name, variant)
+    assert generated == report.templates_without_sample_text == 83
+
+    # The gold passes the checker, keeping the real words, which the skill's language does not cover.
+    checker = Checker(skill)
+    language_issues = 0
+    for gold in result.gold:
+        assert checker.check(gold) == [], gold.id
+        language_issues += len(checker.check(gold.model_copy(update={"source": Source.SIMULATED})))
+    assert language_issues > 1000
+
+
+def test_templates_no_sample_shows_get_a_variant_from_the_schema():
+    templates = {t.name: t for t in imported("Restaurants_1").skill.response_templates}
+    assert templates["request_city_reserve_restaurant"].variants == [
+        "Could you tell me the city in which the restaurant is located?"
+    ]
+    confirm = templates["confirm_date_time"]
+    assert confirm.act is DialogAct.CONFIRM_API and [a.name for a in confirm.arguments] == ["date", "time"]
+    assert confirm.variants == [
+        "Please confirm: the date for the reservation or to find availability is {date}"
+        " and the time for the reservation or to find availability is {time}."
+    ]
+    assert templates["notify_success_inform_phone_number"].variants == [
+        "All set: I was able to reserve a table at a restaurant. The phone number of the restaurant is {phone_number}."
+    ]
+    # A categorical value that names the template is said through its description.
+    assert templates["inform_phone_number_serves_alcohol_false"].variants == [
+        "The phone number of the restaurant is {phone_number} and whether the restaurant serves alcohol: no."
+    ]
+    offers = [
+        t for t in imported("RentalCars_1").skill.response_templates if t.name == "inform_count_offer_type_pickup_date"
+    ]
+    assert offers[0].variants == [
+        "I found {count} results. How about this one? The category to which rental car belongs is {type}"
+        " and the date of rental car pickup is {pickup_date}."
+    ]
 
 
 def test_a_sample_dialogue_by_hand():
