@@ -134,7 +134,8 @@ class AgendaUser:
             return UserTurnPlan([UserAct.GOODBYE])
         self.task += 1
         self.told = set()
-        if offered is not None and offered == self.current.api:
+        # Accepting an offer: "yes" (and maybe a value), or a reference to what was found ("book it").
+        if offered is not None and offered == self.current.api and rng.random() < 0.7:
             mentions = self._some(self._unsaid(), rng, at_most=1)
             return UserTurnPlan([UserAct.AFFIRM, UserAct.INFORM] if mentions else [UserAct.AFFIRM], mentions=mentions)
         return self._invoke(rng)
@@ -143,7 +144,11 @@ class AgendaUser:
         task = self.current
         mentions = self._some(self._unsaid(), rng)
         return UserTurnPlan(
-            [UserAct.INVOKE], api=task.api, mentions=mentions, anaphora=bool(task.from_result) and rng.random() < 0.9
+            [UserAct.INVOKE],
+            api=task.api,
+            mentions=mentions,
+            # Something earlier to point at ("book it", "order that one"): usually the user does.
+            anaphora=bool(task.from_result or task.carry) and rng.random() < 0.9,
         )
 
     def _inform(self, requested: list[str], rng: random.Random) -> UserTurnPlan:
@@ -207,7 +212,8 @@ class RuleSystem:
         self.said.update(plan.entities)
         current = set(plan.entities.values())
         if UserAct.INVOKE in acts and plan.api is not None:
-            self._focus(plan.api, current)
+            if self._focus(plan.api, current) and plan.anaphora:
+                self.ctx.phenomena.add("anaphora")
         elif UserAct.AFFIRM in acts and awaiting == "offer_api" and self.offered is not None:
             self._focus(self.offered, current)
         elif UserAct.DENY in acts and awaiting == "offer_api":
@@ -228,8 +234,12 @@ class RuleSystem:
             self.confirmed = False
         return self._proceed(rng, recall)
 
-    def _focus(self, api: str, current: set[str]) -> None:
-        """Turn to ``api``: bind what earlier turns already settled (results, values said before)."""
+    def _focus(self, api: str, current: set[str]) -> bool:
+        """Turn to ``api``: bind what earlier turns already settled (results, values said before).
+
+        Returns whether anything was bound from the context.
+        """
+        referred = False
         self.api = api
         self.confirmed = False
         bound = self.bound.setdefault(api, {})
@@ -243,11 +253,14 @@ class RuleSystem:
             if eid is not None and eid not in current and self.ctx.entities[eid].slot_type == st:
                 bound[arg] = eid
                 self.ctx.phenomena.add("carryover")
+                referred = True
             elif arg in links and links[arg][0] in self.last_call:
                 result = f"{self.last_call[links[arg][0]]}.{links[arg][1]}"
                 if result in self.ctx.entities:
                     bound[arg] = result
                     self.ctx.phenomena.add("anaphora")
+                    referred = True
+        return referred
 
     def _proceed(self, rng: random.Random, recall: bool) -> list[SystemAction]:
         assert self.api is not None

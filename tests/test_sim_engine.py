@@ -273,3 +273,20 @@ def test_a_bad_skill_file_is_refused_with_its_problems(tmp_path):
     )
     assert run.returncode == 1
     assert "apis[0].arguments[0].slot_type: unknown slot type 'nope'" in run.stderr
+
+
+def test_order_it_refers_back_to_the_pizza_priced_before():
+    found = 0
+    for d in dialogues("pizza"):
+        if "anaphora" not in d["phenomena"] or not calls(d, "OrderPizza"):
+            continue
+        price_turn, price = calls(d, "CheckPrice")[0]
+        _, order = calls(d, "OrderPizza")[0]
+        invoke = next(t for t in d["turns"][price_turn + 1 :] if t["speaker"] == "user" and "invoke" in t["acts"])
+        # "Order it": nothing re-said, the pizza priced before is what gets ordered.
+        assert not {s["slot_type"] for s in invoke["spans"]} & {"size", "topping"}
+        if "deny_correction" not in d["phenomena"]:
+            assert args(order)["size"]["entity"] == args(price)["size"]["entity"]
+            assert args(order)["topping"]["entity"] == args(price)["topping"]["entity"]
+        found += 1
+    assert found > 3
