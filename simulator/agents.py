@@ -73,6 +73,7 @@ class AgendaUser:
         self.goal = goal
         self.task = 0
         self.told: set[str] = set()
+        self.ahead: set[str] = set()  # arguments of the next task already said
         self.changed = False
         self.denied = False
         self.more = goal.request_more
@@ -133,7 +134,7 @@ class AgendaUser:
                 return UserTurnPlan([UserAct.DENY])
             return UserTurnPlan([UserAct.GOODBYE])
         self.task += 1
-        self.told = set()
+        self.told, self.ahead = set(self.ahead), set()
         # Accepting an offer: "yes" (and maybe a value), or a reference to what was found ("book it").
         if offered is not None and offered == self.current.api and rng.random() < 0.7:
             mentions = self._some(self._unsaid(), rng, at_most=1)
@@ -143,6 +144,7 @@ class AgendaUser:
     def _invoke(self, rng: random.Random) -> UserTurnPlan:
         task = self.current
         mentions = self._some(self._unsaid(), rng)
+        self._say_ahead(mentions, rng)
         return UserTurnPlan(
             [UserAct.INVOKE],
             api=task.api,
@@ -163,7 +165,20 @@ class AgendaUser:
         if extra and rng.random() < self.goal.overinform:
             mentions.update(self._some(extra, rng, at_most=2, at_least=1))
         self.told.update(mentions)
+        self._say_ahead(mentions, rng)
         return UserTurnPlan([UserAct.INFORM], api=task.api, mentions=mentions)
+
+    def _say_ahead(self, mentions: dict[str, Value], rng: random.Random) -> None:
+        """Sometimes mention a value the next task needs ("...and we'll be 3"): it must be carried over."""
+        if self.task + 1 >= len(self.goal.tasks) or rng.random() >= 0.15:
+            return
+        current = self.index.apis[self.current.api].slot_types
+        upcoming = self.goal.tasks[self.task + 1].values
+        candidates = [a for a in upcoming if a not in current and a not in mentions and a not in self.ahead]
+        if candidates:
+            arg = rng.choice(candidates)
+            mentions[arg] = upcoming[arg]
+            self.ahead.add(arg)
 
     def _unsaid(self) -> list[str]:
         return [a for a in self.current.values if a not in self.told]

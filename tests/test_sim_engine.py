@@ -280,13 +280,36 @@ def test_order_it_refers_back_to_the_pizza_priced_before():
     for d in dialogues("pizza"):
         if "anaphora" not in d["phenomena"] or not calls(d, "OrderPizza"):
             continue
-        price_turn, price = calls(d, "CheckPrice")[0]
-        _, order = calls(d, "OrderPizza")[0]
+        order_turn, order = calls(d, "OrderPizza")[0]
+        price_turn, price = [c for c in calls(d, "CheckPrice") if c[0] < order_turn][-1]
         invoke = next(t for t in d["turns"][price_turn + 1 :] if t["speaker"] == "user" and "invoke" in t["acts"])
         # "Order it": nothing re-said, the pizza priced before is what gets ordered.
         assert not {s["slot_type"] for s in invoke["spans"]} & {"size", "topping"}
         if "deny_correction" not in d["phenomena"]:
             assert args(order)["size"]["entity"] == args(price)["size"]["entity"]
             assert args(order)["topping"]["entity"] == args(price)["topping"]["entity"]
+        found += 1
+    assert found > 3
+
+
+def test_a_value_said_early_for_the_next_api_is_carried_over_not_asked_for():
+    found = 0
+    for d in dialogues("flights"):
+        searches, bookings = calls(d, "SearchFlights"), calls(d, "BookFlight")
+        if not searches or not bookings or "deny_correction" in d["phenomena"]:
+            continue
+        early = [
+            s
+            for t in d["turns"][: searches[0][0]]
+            if t["speaker"] == "user"
+            for s in t["spans"]
+            if s["slot_type"] == "number"
+        ]
+        if not early:
+            continue
+        book_turn, book = bookings[0]
+        assert args(book)["passengers"]["entity"] == early[-1]["entity"]
+        asked = [a["name"] for t in d["turns"][:book_turn] if t["speaker"] == "system" for a in t["actions"]]
+        assert "request_passengers" not in asked
         found += 1
     assert found > 3
