@@ -313,3 +313,33 @@ def test_a_value_said_early_for_the_next_api_is_carried_over_not_asked_for():
         assert "request_passengers" not in asked
         found += 1
     assert found > 3
+
+
+SGD = ROOT.parent / "shared" / "sgd"
+PHENOMENA = {
+    "carryover",
+    "anaphora",
+    "change_of_mind",
+    "deny_correction",
+    "request_more",
+    "proactive_offer",
+    "optional_given",
+    "end_early",
+    "api_failure",
+    "multi_api",
+}
+
+
+@pytest.mark.skipif(not (SGD / "schema.json").exists(), reason="needs ../shared/sgd")
+@pytest.mark.parametrize("service", ["Flights_1", "Homes_1", "RentalCars_1", "Restaurants_1"])
+def test_imported_sgd_skills_simulate_valid_dialogues_with_every_phenomenon(service):
+    from simulator.sgd import import_sgd
+
+    imported = import_sgd(SGD / "schema.json", [SGD / f"dialogues_{service}.json"], service, samples=10, seed=None)
+    sim = Simulator.for_skill(imported.skill)
+    checker = Checker(imported.skill)
+    seen: set[str] = set()
+    for d in sim.dialogues(800, seed=1):
+        assert checker.check(d) == [], d["id"]
+        seen.update(d["phenomena"])
+    assert seen == PHENOMENA
