@@ -19,21 +19,11 @@ sys.path.insert(0, str(ROOT))
 import skillspec  # noqa: E402
 from simulator.checker import Checker  # noqa: E402
 from simulator.generate import generate_chunks  # noqa: E402
+from simulator.protocols import Phenomenon  # noqa: E402
 from simulator.sgd import import_sgd  # noqa: E402
 from simulator.stats import Stats  # noqa: E402
 
-PHENOMENA = [
-    "carryover",
-    "anaphora",
-    "change_of_mind",
-    "deny_correction",
-    "request_more",
-    "proactive_offer",
-    "optional_given",
-    "end_early",
-    "api_failure",
-    "multi_api",
-]
+PHENOMENA = [p.value for p in Phenomenon]
 
 
 def run(name: str, skill: skillspec.Skill, gold: list, n: int, workers: int, seed: int) -> str:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from skillspec import DialogAct, ResponseTemplate, UserAct
 
-from .protocols import ApiResult, Goal, SystemAction, Task, UserTurnPlan
+from .protocols import ApiResult, Goal, Phenomenon, SystemAction, Task, UserTurnPlan
 from .skillindex import SkillIndex
 from .text import Value
 
@@ -31,7 +31,7 @@ class Context:
     turn: int = 0
     n_spans: int = 0
     n_calls: int = 0
-    phenomena: set[str] = field(default_factory=set)
+    phenomena: set[Phenomenon] = field(default_factory=set)
 
     def add_span(self, slot_type: str, value: Value) -> str:
         self.n_spans += 1
@@ -228,7 +228,7 @@ class RuleSystem:
         current = set(plan.entities.values())
         if UserAct.INVOKE in acts and plan.api is not None:
             if self._focus(plan.api, current) and plan.anaphora:
-                self.ctx.phenomena.add("anaphora")
+                self.ctx.phenomena.add(Phenomenon.ANAPHORA)
         elif UserAct.AFFIRM in acts and awaiting == "offer_api" and self.offered is not None:
             self._focus(self.offered, current)
         elif UserAct.DENY in acts and awaiting == "offer_api":
@@ -267,13 +267,13 @@ class RuleSystem:
             eid = self.said.get(arg)
             if eid is not None and eid not in current and self.ctx.entities[eid].slot_type == st:
                 bound[arg] = eid
-                self.ctx.phenomena.add("carryover")
+                self.ctx.phenomena.add(Phenomenon.CARRYOVER)
                 referred = True
             elif arg in links and links[arg][0] in self.last_call:
                 result = f"{self.last_call[links[arg][0]]}.{links[arg][1]}"
                 if result in self.ctx.entities:
                     bound[arg] = result
-                    self.ctx.phenomena.add("anaphora")
+                    self.ctx.phenomena.add(Phenomenon.ANAPHORA)
                     referred = True
         return referred
 
@@ -303,7 +303,7 @@ class RuleSystem:
         call = SystemAction("api", self.api, dict(bound), call_id=call_id)
         self.failed = not (result.success and result.rows)
         if self.failed:
-            self.ctx.phenomena.add("api_failure")
+            self.ctx.phenomena.add(Phenomenon.API_FAILURE)
             failure = self._best_bindable(info.failures, call_id)
             return [call] + ([failure] if failure else self._respond(self.index.request_more))
         if info.api.transactional:
@@ -317,7 +317,7 @@ class RuleSystem:
             if offer is not None:
                 actions.append(offer)
                 self.awaiting, self.offered = "offer_api", nxt
-                self.ctx.phenomena.add("proactive_offer")
+                self.ctx.phenomena.add(Phenomenon.PROACTIVE_OFFER)
                 break
         return actions
 

@@ -14,7 +14,7 @@ from .agents import AgendaUser, Context, Entity, RuleSystem
 from .backend import MockBackend
 from .goals import SampleGoalSampler
 from .language import RuleParaphraser, UtteranceBank, ValueSampler
-from .protocols import ApiBackend, GoalSampler, Paraphraser, SystemAction, UserTurnPlan
+from .protocols import ApiBackend, GoalSampler, Paraphraser, Phenomenon, SystemAction, UserTurnPlan
 from .skillindex import SkillIndex
 from .text import assemble, render, speak
 
@@ -82,7 +82,7 @@ class Simulator:
                 break
         phenomena = ctx.phenomena
         if len(goal.tasks) > 1:
-            phenomena.add("multi_api")
+            phenomena.add(Phenomenon.MULTI_API)
         return {
             "format": FORMAT,
             "id": f"sim-{seed}-{number:06d}",
@@ -90,7 +90,7 @@ class Simulator:
             "spec_hash": self.spec_hash,
             "source": "simulated",
             "test": False,
-            "phenomena": sorted(phenomena),
+            "phenomena": sorted(p.value for p in phenomena),
             "turns": turns,
         }
 
@@ -105,15 +105,15 @@ class Simulator:
             spans.append({"start": p.start, "end": p.end, "slot_type": v.slot_type, "value": v.value, "entity": eid})
         acts = set(plan.acts)
         if UserAct.CHANGE in acts:
-            ctx.phenomena.add("deny_correction" if UserAct.DENY in acts else "change_of_mind")
+            ctx.phenomena.add(Phenomenon.DENY_CORRECTION if UserAct.DENY in acts else Phenomenon.CHANGE_OF_MIND)
         if UserAct.REQUEST_MORE in acts:
-            ctx.phenomena.add("request_more")
+            ctx.phenomena.add(Phenomenon.REQUEST_MORE)
         if plan.ended_early:
-            ctx.phenomena.add("end_early")
+            ctx.phenomena.add(Phenomenon.END_EARLY)
         if UserAct.INVOKE in acts and plan.api is not None:
             info = self.index.apis[plan.api]
             if any(a in info.optional for a in plan.mentions):
-                ctx.phenomena.add("optional_given")
+                ctx.phenomena.add(Phenomenon.OPTIONAL_GIVEN)
         return {"speaker": "user", "text": text, "acts": [a.value for a in plan.acts], "spans": spans}
 
     def _system_turn(self, actions: list[SystemAction], ctx: Context, rng: random.Random) -> dict[str, Any]:

@@ -36,7 +36,7 @@ from skillspec import (
     normalize,
     sample_surface,
 )
-from skillspec.builtins import number_words
+from skillspec.builtins import MONTH_NAMES, number_words
 from skillspec.models import Action
 
 from .protocols import Paraphraser, UserTurnPlan
@@ -46,20 +46,6 @@ DEFAULT_TODAY = REFERENCE_DATE
 
 # ---------------------------------------------------------------- values
 
-_MONTH_NAMES = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 _WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
@@ -71,7 +57,7 @@ def _ordinal(n: int) -> str:
 
 def _date_forms(d: datetime.date, today: datetime.date) -> list[str]:
     delta = (d - today).days
-    month, weekday, day = _MONTH_NAMES[d.month - 1], _WEEKDAY_NAMES[d.weekday()], _ordinal(d.day)
+    month, weekday, day = MONTH_NAMES[d.month - 1], _WEEKDAY_NAMES[d.weekday()], _ordinal(d.day)
     forms = {0: ["today"], 1: ["tomorrow"], 2: ["the day after tomorrow"]}.get(delta, [])
     if 2 <= delta <= 30:
         forms += [f"in {delta} days", f"in {number_words(delta)} days"]
@@ -277,7 +263,7 @@ _AFFIRM_WORDS = frozenset({"yes", "yeah", "yep", "yup", "sure", "ok", "okay", "c
 _DENY_WORDS = frozenset({"no", "nope", "nah", "not"})
 _PUNCT = string.punctuation.replace("'", "")
 _STRIP_PUNCT = str.maketrans(_PUNCT, " " * len(_PUNCT))
-_MONTH_WORDS = frozenset(m.lower() for m in _MONTH_NAMES) | frozenset(m[:3].lower() for m in _MONTH_NAMES)
+_MONTH_WORDS = frozenset(m.lower() for m in MONTH_NAMES) | frozenset(m[:3].lower() for m in MONTH_NAMES)
 _WEEKDAY_WORDS = frozenset(d.lower() for d in _WEEKDAY_NAMES)
 
 

@@ -25,6 +25,21 @@ class Role(StrEnum):
     SYSTEM = "system"
 
 
+class Phenomenon(StrEnum):
+    """What a simulated dialogue shows; listed in its ``phenomena`` field."""
+
+    CARRYOVER = "carryover"  # an entity said for one API fills another's argument
+    ANAPHORA = "anaphora"  # "book it": an argument filled by reference to what was found or discussed
+    CHANGE_OF_MIND = "change_of_mind"
+    DENY_CORRECTION = "deny_correction"  # "no" at a confirmation, with the corrected value
+    REQUEST_MORE = "request_more"  # the user asks for another result
+    PROACTIVE_OFFER = "proactive_offer"  # the system offers the next API
+    OPTIONAL_GIVEN = "optional_given"
+    END_EARLY = "end_early"  # the user leaves before the goal is done
+    API_FAILURE = "api_failure"
+    MULTI_API = "multi_api"
+
+
 @dataclass
 class Task:
     """One API the user wants called, with the values the user has in mind.

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from skillspec import BuiltinType, placeholders
+from skillspec.builtins import MONTH_NAMES
 
 REFERENCE_DATE = datetime.date(2026, 1, 15)
 """The "today" relative dates ("tomorrow", "next Friday") are resolved against, when
@@ -87,28 +88,12 @@ def render(template: str, values: Mapping[str, str]) -> str:
     )
 
 
-_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
-
-
 def speak(builtin: BuiltinType, value: str) -> str:
     """How the system says a built-in value: "March 3", "7:30 PM", "2" (the canonical value if unparsable)."""
     try:
         if builtin is BuiltinType.DATE:
             year, month, day = (int(x) for x in value.split("-"))
-            return f"{_MONTHS[month - 1]} {day}"
+            return f"{MONTH_NAMES[month - 1]} {day}"
         if builtin is BuiltinType.TIME:
             hour, minute = (int(x) for x in value.split(":"))
             suffix = "AM" if hour < 12 else "PM"

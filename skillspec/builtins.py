@@ -96,20 +96,22 @@ _ORDINAL_UNITS = [
     "nineteenth",
 ]
 _ORDINAL_TENS = {20: "twentieth", 30: "thirtieth"}
-_MONTHS = [
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-]
+MONTH_NAMES = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+"""English month names, capitalised; the one list every module that says or reads dates uses."""
+_MONTHS = [m.lower() for m in MONTH_NAMES]
 _MONTH_ABBREVIATIONS = {m[:3]: i + 1 for i, m in enumerate(_MONTHS)} | {"sept": 9}
 _WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 _WEEKDAY_ABBREVIATIONS = {

@@ -12,6 +12,7 @@ import skillspec
 from simulator.checker import Checker
 from simulator.engine import Simulator
 from simulator.generate import generate_lines
+from simulator.protocols import Phenomenon
 from skillspec.annotated import AnnotatedDialogue
 
 from .conftest import ROOT
@@ -316,18 +317,7 @@ def test_a_value_said_early_for_the_next_api_is_carried_over_not_asked_for():
 
 
 SGD = ROOT.parent / "shared" / "sgd"
-PHENOMENA = {
-    "carryover",
-    "anaphora",
-    "change_of_mind",
-    "deny_correction",
-    "request_more",
-    "proactive_offer",
-    "optional_given",
-    "end_early",
-    "api_failure",
-    "multi_api",
-}
+PHENOMENA = {p.value for p in Phenomenon}
 
 
 @pytest.mark.skipif(not (SGD / "schema.json").exists(), reason="needs ../shared/sgd")
