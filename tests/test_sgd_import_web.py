@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 from functools import cache
-from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -14,10 +13,12 @@ from django.urls import reverse
 from studio.skills import models, selectors
 from studio.skills.sgd_services import SgdImportProblem, SgdUpload, skill_import_sgd
 
-SGD = Path("/work/shared/sgd")
+from .conftest import SGD_DIR, needs_sgd
+
+SGD = SGD_DIR
 URL = "/skills/import-sgd/"
 
-pytestmark = pytest.mark.skipif(not (SGD / "schema.json").exists(), reason="the SGD sample data is not here")
+pytestmark = needs_sgd()
 
 
 @cache

@@ -15,7 +15,7 @@ from simulator.generate import generate_lines
 from simulator.protocols import Phenomenon
 from skillspec.annotated import AnnotatedDialogue
 
-from .conftest import ROOT
+from .conftest import ROOT, SGD_DIR, needs_sgd
 
 N = 400
 
@@ -316,11 +316,11 @@ def test_a_value_said_early_for_the_next_api_is_carried_over_not_asked_for():
     assert found > 3
 
 
-SGD = ROOT.parent / "shared" / "sgd"
+SGD = SGD_DIR
 PHENOMENA = {p.value for p in Phenomenon}
 
 
-@pytest.mark.skipif(not (SGD / "schema.json").exists(), reason="needs ../shared/sgd")
+@needs_sgd()
 @pytest.mark.parametrize("service", ["Flights_1", "Homes_1", "RentalCars_1", "Restaurants_1"])
 def test_imported_sgd_skills_simulate_valid_dialogues_with_every_phenomenon(service):
     from simulator.sgd import import_sgd

@@ -9,7 +9,6 @@ import re
 import string
 from collections.abc import Iterator
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,10 +19,12 @@ from skillspec import ActionKind, DialogAct, SystemTurn, UserAct, UserTurn, dump
 from skillspec.annotated import ASystemTurn, AUserTurn, Source
 from skillspec.builtins import number_words
 
-SGD = Path("/work/shared/sgd")
+from .conftest import SGD_DIR, needs_sgd
+
+SGD = SGD_DIR
 SERVICES = ["Restaurants_1", "Homes_1", "Flights_1", "RentalCars_1"]
 
-pytestmark = pytest.mark.skipif(not (SGD / "schema.json").exists(), reason="the SGD sample data is not here")
+pytestmark = needs_sgd()
 
 
 @cache
