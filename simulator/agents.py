@@ -283,14 +283,15 @@ class RuleSystem:
         bound = self.bound[self.api]
         missing = [a for a in info.required if a not in bound]
         if missing:
-            best = max(
-                (t for req, t in info.requests if req <= set(missing)),
-                key=lambda t: (len(t.requested), -self.index.skill.response_templates.index(t)),
-                default=None,
-            )
-            if best is None:
-                return self._respond(self.index.goodbyes)
-            return [self._response(best)]
+            # The usable request that asks for the most of what is missing; the first authored among equals.
+            request: SystemAction | None = None
+            asked = 0
+            for requested, template in info.requests:
+                if requested <= set(missing) and len(requested) > asked:
+                    action = self._bind(template, None)
+                    if action is not None:
+                        request, asked = action, len(requested)
+            return [request] if request is not None else self._respond(self.index.goodbyes)
         if info.api.transactional and not self.confirmed:
             confirm = self._best_bindable(info.confirms)
             if confirm is not None:
@@ -324,11 +325,6 @@ class RuleSystem:
     def _respond(self, templates: list[ResponseTemplate]) -> list[SystemAction]:
         action = self._best_bindable(templates)
         return [action] if action else []
-
-    def _response(self, template: ResponseTemplate, call_id: str | None = None) -> SystemAction:
-        action = self._bind(template, call_id)
-        assert action is not None
-        return action
 
     def _best_bindable(self, templates: list[ResponseTemplate], call_id: str | None = None) -> SystemAction | None:
         """The usable template that shows the most, first in authoring order among equals."""
