@@ -333,3 +333,12 @@ def test_imported_sgd_skills_simulate_valid_dialogues_with_every_phenomenon(serv
         assert checker.check(d) == [], d["id"]
         seen.update(d["phenomena"])
     assert seen == PHENOMENA
+
+
+def test_a_skill_with_few_templates_still_simulates_valid_dialogues(mini_spec):
+    """No goodbye, "anything else" or failure templates: the system says less, but never gets stuck."""
+    mini = skillspec.parse_skill(mini_spec)
+    checker = Checker(mini)
+    ds = list(Simulator.for_skill(mini).dialogues(300, seed=1))
+    assert all(checker.check(d) == [] for d in ds)
+    assert all(any(a["kind"] == "api" for t in d["turns"][1::2] for a in t["actions"]) for d in ds)
