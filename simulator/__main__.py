@@ -81,7 +81,7 @@ def cmd_import_sgd(args: argparse.Namespace) -> int:
     args.output.write_text(skillspec.dump_skill(result.skill))
     with open(args.rest_out, "w", encoding="utf-8") as out:
         write_dialogues(result.gold, out)
-    print(result.report.format() if hasattr(result.report, "format") else result.report)
+    print(result.report.summary())
     print(
         f"wrote skill {result.skill.name!r} to {args.output} and {len(result.gold)} gold dialogues to {args.rest_out}"
     )

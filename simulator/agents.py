@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from skillspec import DialogAct, ResponseTemplate, UserAct
 
-from .protocols import ApiResult, Goal, Phenomenon, SystemAction, Task, UserTurnPlan
+from .protocols import ApiResult, Goal, Phenomenon, SystemAction, Task, UserTurnPlan, ValueSource
 from .skillindex import SkillIndex
 from .text import Value
 
@@ -65,9 +65,9 @@ class AgendaUser:
     """A user who pursues a :class:`Goal`: reveals values progressively, answers requests,
     confirms or corrects, changes their mind, asks for more, and moves on or leaves."""
 
-    def __init__(self, index: SkillIndex, sample_value: Callable[[str, random.Random], Value]) -> None:
+    def __init__(self, index: SkillIndex, values: ValueSource) -> None:
         self.index = index
-        self.sample_value = sample_value
+        self.values = values
 
     def start(self, goal: Goal) -> None:
         self.goal = goal
@@ -106,7 +106,8 @@ class AgendaUser:
             candidates = sorted(self.current.values)
             if candidates and rng.random() < 0.7:
                 arg = rng.choice(candidates)
-                new = self._different(self.current.values[arg], rng)
+                old = self.current.values[arg]
+                new = self.values.sample(old.slot_type, rng, exclude=old.value)
                 self.current.values[arg] = new
                 return UserTurnPlan([UserAct.CHANGE], mentions={arg: new})
             return UserTurnPlan([UserAct.GOODBYE])
@@ -159,7 +160,7 @@ class AgendaUser:
         for arg in requested:
             if arg not in task.values:
                 # Asked for something the goal left open: the user makes it up now.
-                task.values[arg] = self.sample_value(self.index.apis[task.api].slot_types[arg], rng)
+                task.values[arg] = self.values.sample(self.index.apis[task.api].slot_types[arg], rng)
             mentions[arg] = task.values[arg]
         extra = [a for a in self._unsaid() if a not in mentions]
         if extra and rng.random() < self.goal.overinform:
@@ -191,13 +192,6 @@ class AgendaUser:
         picked = {args[i]: self.current.values[args[i]] for i in chosen}
         self.told.update(picked)
         return picked
-
-    def _different(self, value: Value, rng: random.Random) -> Value:
-        for _ in range(8):
-            new = self.sample_value(value.slot_type, rng)
-            if new.value != value.value:
-                return new
-        return new
 
 
 class RuleSystem:

@@ -48,7 +48,7 @@ class Simulator:
         return cls(
             skill=skill,
             index=index,
-            goals=SampleGoalSampler(index, values.sample),
+            goals=SampleGoalSampler(index, values),
             bank=UtteranceBank(skill),
             paraphraser=paraphraser if paraphraser is not None else RuleParaphraser(),
             backend=backend if backend is not None else MockBackend(skill, failure_rate=FAILURE_RATE),
@@ -61,7 +61,7 @@ class Simulator:
         rng = random.Random(f"{seed}:{number}")
         goal = self.goals.sample(rng)
         ctx = Context(backend_call=self.backend.call)
-        user = AgendaUser(self.index, self.values.sample)
+        user = AgendaUser(self.index, self.values)
         system = RuleSystem(self.index, ctx)
         user.start(goal)
         system.start()

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
 
-from .protocols import Goal, Task
+from .protocols import Goal, Task, ValueSource
 from .skillindex import SkillIndex
-from .text import Value
 
 
 class SampleGoalSampler:
@@ -18,9 +16,9 @@ class SampleGoalSampler:
     earlier call returns (``SkillIndex.from_result``) come from that result.
     """
 
-    def __init__(self, index: SkillIndex, sample_value: Callable[[str, random.Random], Value]) -> None:
+    def __init__(self, index: SkillIndex, values: ValueSource) -> None:
         self.index = index
-        self.sample_value = sample_value
+        self.values = values
         self.sequences = sorted(index.sample_sequences.items())
         standalone = [
             name
@@ -63,7 +61,7 @@ class SampleGoalSampler:
                 elif earlier is not None:
                     task.carry[arg] = (earlier, arg)
                 elif arg in info.required or rng.random() < 0.35:
-                    task.values[arg] = self.sample_value(st, rng)
+                    task.values[arg] = self.values.sample(st, rng)
             tasks.append(task)
         goal = Goal(tasks=tasks)
         self._variations(goal, rng)
@@ -73,7 +71,8 @@ class SampleGoalSampler:
         said = [(i, arg) for i, t in enumerate(goal.tasks) for arg in t.values]
         if said and rng.random() < 0.25:
             i, arg = rng.choice(said)
-            goal.change = (i, arg, self._different(goal.tasks[i].values[arg], rng))
+            old = goal.tasks[i].values[arg]
+            goal.change = (i, arg, self.values.sample(old.slot_type, rng, exclude=old.value))
         # At a confirmation the user may correct a value said for this API or carried over to it.
         confirmable = [
             (i, arg, t.values[arg] if arg in t.values else goal.tasks[t.carry[arg][0]].values[t.carry[arg][1]])
@@ -83,16 +82,9 @@ class SampleGoalSampler:
         ]
         if confirmable and rng.random() < 0.3:
             i, arg, old = rng.choice(confirmable)
-            goal.deny_confirmation = (i, arg, self._different(old, rng))
+            goal.deny_confirmation = (i, arg, self.values.sample(old.slot_type, rng, exclude=old.value))
         if rng.random() < 0.2:
             goal.request_more = rng.choice((1, 1, 2))
         if len(goal.tasks) > 1 and rng.random() < 0.1:
             goal.end_early_after = rng.randrange(1, len(goal.tasks))
         goal.overinform = rng.choice((0.0, 0.2, 0.5))
-
-    def _different(self, value: Value, rng: random.Random) -> Value:
-        for _ in range(8):
-            new = self.sample_value(value.slot_type, rng)
-            if new.value != value.value:
-                return new
-        return new

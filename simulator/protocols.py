@@ -88,6 +88,14 @@ class ApiResult:
     rows: Sequence[Mapping[str, Value]] = ()
 
 
+class ValueSource(Protocol):
+    """Where simulated values come from (``simulator.language.ValueSampler``)."""
+
+    def sample(self, slot_type: str, rng: random.Random, *, exclude: str | None = None) -> Value:
+        """A value of ``slot_type`` and how it is said; not the canonical value ``exclude`` if another exists."""
+        ...
+
+
 class GoalSampler(Protocol):
     def sample(self, rng: random.Random) -> Goal: ...
 

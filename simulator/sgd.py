@@ -270,10 +270,6 @@ class SgdReport:
     def __str__(self) -> str:
         return self.summary()
 
-    def format(self) -> str:
-        """The same as :meth:`summary`."""
-        return self.summary()
-
     def summary(self) -> str:
         """A human-readable account, several lines."""
         lines = [
