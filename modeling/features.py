@@ -1,0 +1,549 @@
+"""What the models see: the skill's label spaces and the dialogue state, as numbers.
+
+:class:`SkillVocab` fixes every label space of a skill (slot types, BIO tags, the action
+space, argument and result-field keys). :class:`DialogueTracker` holds one dialogue's
+state (turns, entities, calls, bindings) and turns it into model inputs; training, the
+runtime and evaluation all drive the same tracker, so the features a model is trained on
+are the features it is served with.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from skillspec import DialogAct, Skill, normalize
+from skillspec.annotated import WAIT
+
+from .encoder import Encoded
+
+NULL = "<none>"  # the AF candidate "leave this optional argument unbound"
+MAX_RANK = 5
+_WORD = re.compile(r"\w+(?:['’]\w+)?|[^\w\s]")
+
+
+@dataclass(frozen=True)
+class SkillVocab:
+    """Every label space of one skill, in a fixed order (saved with the artifact)."""
+
+    slot_types: tuple[str, ...]
+    apis: tuple[str, ...]
+    templates: tuple[str, ...]
+    arg_keys: tuple[str, ...]  # "<action>.<argument>" for every API and template argument
+    result_fields: tuple[str, ...]  # index 0 is a user span; then "<api>.<field>"
+
+    @classmethod
+    def from_skill(cls, skill: Skill) -> SkillVocab:
+        arg_keys = [f"{a.name}.{x.name}" for a in skill.apis for x in a.arguments]
+        arg_keys += [f"{t.name}.{x.name}" for t in skill.response_templates for x in t.arguments]
+        return cls(
+            slot_types=tuple(s.name for s in skill.slot_types),
+            apis=tuple(a.name for a in skill.apis),
+            templates=tuple(t.name for t in skill.response_templates),
+            arg_keys=tuple(arg_keys),
+            result_fields=("<user>", *(f"{a.name}.{r.name}" for a in skill.apis for r in a.returns)),
+        )
+
+    @property
+    def actions(self) -> tuple[str, ...]:
+        """The action space: "wait for user", every API, every response template."""
+        return (WAIT, *self.apis, *self.templates)
+
+    @property
+    def bio(self) -> tuple[str, ...]:
+        return ("O", *(f"{p}-{s}" for s in self.slot_types for p in ("B", "I")))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "slot_types": list(self.slot_types),
+            "apis": list(self.apis),
+            "templates": list(self.templates),
+            "arg_keys": list(self.arg_keys),
+            "result_fields": list(self.result_fields),
+            "actions": list(self.actions),
+            "bio": list(self.bio),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SkillVocab:
+        return cls(
+            slot_types=tuple(data["slot_types"]),
+            apis=tuple(data["apis"]),
+            templates=tuple(data["templates"]),
+            arg_keys=tuple(data["arg_keys"]),
+            result_fields=tuple(data["result_fields"]),
+        )
+
+
+class Catalogue:
+    """Finds catalogue values and synonyms in text, and gives a mention's canonical value."""
+
+    def __init__(self, skill: Skill, *, today: datetime.date) -> None:
+        self.today = today
+        self.builtin = {s.name: s.builtin for s in skill.slot_types if s.builtin is not None}
+        self.lookup: dict[str, dict[str, str]] = {}  # slot type -> lower-cased phrase -> canonical value
+        self.phrases: dict[tuple[str, ...], set[str]] = {}  # word tuple -> slot types
+        for s in skill.slot_types:
+            table = self.lookup.setdefault(s.name, {})
+            for v in s.values:
+                for phrase in (v.value, *v.synonyms):
+                    table.setdefault(_clean(phrase), v.value)
+                    words = tuple(w.lower() for w in _WORD.findall(phrase))
+                    if words:
+                        self.phrases.setdefault(words, set()).add(s.name)
+        self.max_words = max((len(w) for w in self.phrases), default=0)
+
+    def canonical(self, slot_type: str, text: str) -> str:
+        """The catalogue value ``text`` names, the built-in's normal form, or else the text itself."""
+        found = self.lookup.get(slot_type, {}).get(_clean(text))
+        if found is not None:
+            return found
+        builtin = self.builtin.get(slot_type)
+        if builtin is not None:
+            value = normalize(builtin, text, today=self.today)
+            if value is not None:
+                return value
+        return text.strip()
+
+    def matches(self, text: str) -> list[tuple[int, int, set[str]]]:
+        """Longest non-overlapping catalogue mentions: (start, end, slot types)."""
+        words = [(m.start(), m.end(), m.group().lower()) for m in _WORD.finditer(text)]
+        out = []
+        i = 0
+        while i < len(words):
+            for n in range(min(self.max_words, len(words) - i), 0, -1):
+                types = self.phrases.get(tuple(w for _, _, w in words[i : i + n]))
+                if types:
+                    out.append((words[i][0], words[i + n - 1][1], types))
+                    i += n
+                    break
+            else:
+                i += 1
+        return out
+
+
+def _clean(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+@dataclass
+class Entity:
+    """A value the dialogue context holds: a user span or an API result."""
+
+    key: str
+    slot_type: str
+    value: str
+    turn: int
+    source: str  # "user" or "result"
+    text: str  # what the user said, or the result's value
+    order: int  # position in the dialogue's entity list
+    repr: np.ndarray | None = None  # user spans: mean of the span's token embeddings + the token before
+    field: int = 0  # result entities: index in SkillVocab.result_fields
+    call: int = -1  # result entities: index of the call in the dialogue
+    start: int = -1
+    end: int = -1
+    confidence: float = 1.0
+
+
+@dataclass
+class Call:
+    api: str
+    key: str
+    arguments: dict[str, str]  # argument name -> value
+    turn: int
+    failed: bool
+
+
+@dataclass
+class _TurnRecord:
+    speaker: str
+    pooled: np.ndarray | None = None
+    slot_types: set[str] = field(default_factory=set)
+    actions: list[str] = field(default_factory=list)
+    failed: bool = False
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """The type-compatible entities an argument may point at (None: leave it unbound)."""
+
+    entities: list[Entity | None]
+    features: np.ndarray  # float32 [C, CANDIDATE_FEATURES]
+    reprs: np.ndarray  # float32 [C, 2H]
+    fields: np.ndarray  # int64 [C]
+
+
+CANDIDATE_FEATURES = 14 + MAX_RANK + 1
+
+
+class SkillIndex:
+    """The skill's vocabularies plus the lookups the tracker needs; built once per skill."""
+
+    def __init__(self, skill: Skill, *, hidden: int, today: datetime.date) -> None:
+        self.skill = skill
+        self.vocab = SkillVocab.from_skill(skill)
+        self.hidden = hidden
+        self.catalogue = Catalogue(skill, today=today)
+        v = self.vocab
+        self.action_index = {a: i for i, a in enumerate(v.actions)}
+        self.slot_index = {s: i for i, s in enumerate(v.slot_types)}
+        self.api_index = {a: i for i, a in enumerate(v.apis)}
+        self.template_index = {t: i for i, t in enumerate(v.templates)}
+        self.arg_index = {k: i for i, k in enumerate(v.arg_keys)}
+        self.field_index = {k: i for i, k in enumerate(v.result_fields)}
+        self.bio_index = {t: i for i, t in enumerate(v.bio)}
+        self.apis = {a.name: a for a in skill.apis}
+        self.templates = {t.name: t for t in skill.response_templates}
+        # Each action's arguments as (name, slot type, required, default).
+        self.arguments: dict[str, list[tuple[str, str, bool, str | None]]] = {WAIT: []}
+        for a in skill.apis:
+            self.arguments[a.name] = [(x.name, x.slot_type, x.required, x.default) for x in a.arguments]
+        for t in skill.response_templates:
+            self.arguments[t.name] = [(x.name, x.slot_type, True, None) for x in t.arguments]
+        self.confirms: dict[str, list[str]] = {}  # API -> its confirm_api templates
+        self.requests: dict[str, list[tuple[str, set[str]]]] = {}  # API -> request_args templates and what they ask
+        for t in skill.response_templates:
+            if t.api is None:
+                continue
+            if t.act is DialogAct.CONFIRM_API:
+                self.confirms.setdefault(t.api, []).append(t.name)
+            elif t.act is DialogAct.REQUEST_ARGS:
+                self.requests.setdefault(t.api, []).append((t.name, set(t.requested)))
+        k, a, p, m = len(v.slot_types), len(v.actions), len(v.apis), len(v.templates)
+        self.step_size = a + (a + 1) + a + 3 * k + 6 * p + m + 4
+        self.turn_size = hidden + k + a + 3
+        self.token_feature_size = 2 * k + 2
+
+    def kind(self, action: str) -> str:
+        if action == WAIT:
+            return "wait"
+        return "api" if action in self.apis else "response"
+
+    def token_features(self, text: str, encoded: Encoded) -> np.ndarray:
+        """Per word piece: inside/begins a catalogue mention of each slot type; digit; capitalised."""
+        k = len(self.vocab.slot_types)
+        feats = np.zeros((len(encoded.offsets), 2 * k + 2), dtype=np.float32)
+        matches = self.catalogue.matches(text)
+        for t, (s, e) in enumerate(encoded.offsets):
+            piece = text[s:e]
+            feats[t, 2 * k] = piece[:1].isdigit()
+            feats[t, 2 * k + 1] = piece[:1].isupper()
+            for ms, me, types in matches:
+                if s >= ms and e <= me:
+                    for st in types:
+                        feats[t, 2 * self.slot_index[st] + (0 if s == ms else 1)] = 1.0
+        return feats
+
+    def bio_labels(self, encoded: Encoded, spans: Iterable[tuple[int, int, str]]) -> np.ndarray:
+        labels = np.zeros(len(encoded.offsets), dtype=np.int64)
+        for start, end, slot_type in spans:
+            first = True
+            for t, (s, e) in enumerate(encoded.offsets):
+                if e > start and s < end:
+                    labels[t] = self.bio_index[("B-" if first else "I-") + slot_type]
+                    first = False
+        return labels
+
+    def decode_bio(
+        self, text: str, encoded: Encoded, tags: Sequence[int], confidences: Sequence[float]
+    ) -> list[tuple[int, int, str, float]]:
+        """Spans (start, end, slot type, confidence) from word-piece tags; a stray I- starts a span."""
+        bio = self.vocab.bio
+        spans: list[tuple[int, int, str, float]] = []
+        cur: list[Any] | None = None
+        for t, tag in enumerate(tags):
+            name = bio[tag]
+            s, e = int(encoded.offsets[t][0]), int(encoded.offsets[t][1])
+            if name == "O":
+                cur = None
+                continue
+            prefix, slot_type = name[0], name[2:]
+            # A word piece that continues a word ("##ton") continues the span whatever its tag.
+            continues_word = cur is not None and s == cur[1] and slot_type == cur[2]
+            if prefix == "I" and cur is not None and cur[2] == slot_type or continues_word:
+                assert cur is not None
+                cur[1] = e
+                cur[3].append(confidences[t])
+            else:
+                cur = [s, e, slot_type, [confidences[t]]]
+                spans.append(cur)  # type: ignore[arg-type]
+        out = []
+        for s, e, st, conf in spans:  # type: ignore[misc]
+            while s < e and text[s].isspace():
+                s += 1
+            out.append((s, e, st, float(np.mean(conf))))
+        return out
+
+
+class DialogueTracker:
+    """One dialogue's state, as the models see it; fed turn by turn, action by action."""
+
+    def __init__(self, index: SkillIndex) -> None:
+        self.index = index
+        self.turns: list[_TurnRecord] = []
+        self.entities: list[Entity] = []
+        self.by_key: dict[str, Entity] = {}
+        self.calls: list[Call] = []
+        self.bindings: list[tuple[int, str, str, str]] = []  # (turn, action, argument, entity key)
+        self.current: _TurnRecord | None = None  # the system turn being built
+        self.last_failed: bool | None = None  # the last action of this turn was an API call: did it fail?
+        self._span_ids = 0
+
+    # ---------------------------------------------------------------- building the state
+
+    @property
+    def turn_index(self) -> int:
+        return len(self.turns)
+
+    def next_span_key(self) -> str:
+        self._span_ids += 1
+        while f"e{self._span_ids}" in self.by_key:
+            self._span_ids += 1
+        return f"e{self._span_ids}"
+
+    def next_call_key(self) -> str:
+        return f"c{len(self.calls) + 1}"
+
+    def add_user_turn(
+        self, text: str, encoded: Encoded, spans: Sequence[tuple[int, int, str, str, str | None, float]]
+    ) -> list[Entity]:
+        """A user turn with its spans (start, end, slot type, value, entity key or None, confidence)."""
+        assert self.current is None, "end the system turn first"
+        t = self.turn_index
+        emb = encoded.embeddings.astype(np.float32)
+        added = []
+        for start, end, slot_type, value, key, conf in spans:
+            pieces = [i for i, (s, e) in enumerate(encoded.offsets) if e > start and s < end]
+            h = self.index.hidden
+            rep = np.zeros(2 * h, dtype=np.float32)
+            if pieces:
+                rep[:h] = emb[pieces].mean(axis=0)
+                if pieces[0] > 0:
+                    rep[h:] = emb[pieces[0] - 1]
+            ent = Entity(
+                key=key or self.next_span_key(),
+                slot_type=slot_type,
+                value=value,
+                turn=t,
+                source="user",
+                text=text[start:end],
+                order=len(self.entities),
+                repr=rep,
+                start=start,
+                end=end,
+                confidence=conf,
+            )
+            self._add_entity(ent)
+            added.append(ent)
+        self.turns.append(_TurnRecord("user", pooled=encoded.pooled, slot_types={s[2] for s in spans}))
+        return added
+
+    def _add_entity(self, ent: Entity) -> None:
+        self.entities.append(ent)
+        self.by_key[ent.key] = ent
+
+    def begin_system_turn(self) -> None:
+        assert self.current is None
+        self.current = _TurnRecord("system")
+        self.last_failed = None
+
+    def add_action(
+        self,
+        name: str,
+        arguments: dict[str, str],
+        *,
+        call_key: str | None = None,
+        results: Sequence[tuple[str, str, str]] | None = None,
+    ) -> list[Entity]:
+        """Record an action of the current system turn: arguments map to entity keys.
+
+        For an API call, ``results`` are (field, slot type, value) or None when it failed.
+        """
+        assert self.current is not None, "begin the system turn first"
+        t = self.turn_index
+        self.current.actions.append(name)
+        for arg, key in arguments.items():
+            self.bindings.append((t, name, arg, key))
+        added: list[Entity] = []
+        if self.index.kind(name) == "api":
+            key = call_key or self.next_call_key()
+            values = {a: self.by_key[k].value for a, k in arguments.items() if k in self.by_key}
+            failed = not results
+            self.calls.append(Call(name, key, values, t, failed))
+            self.last_failed = failed
+            self.current.failed = self.current.failed or failed
+            for fld, slot_type, value in results or ():
+                ent = Entity(
+                    key=f"{key}.{fld}",
+                    slot_type=slot_type,
+                    value=value,
+                    turn=t,
+                    source="result",
+                    text=value,
+                    order=len(self.entities),
+                    field=self.index.field_index.get(f"{name}.{fld}", 0),
+                    call=len(self.calls) - 1,
+                )
+                self._add_entity(ent)
+                added.append(ent)
+        else:
+            self.last_failed = None
+        return added
+
+    def end_system_turn(self) -> None:
+        assert self.current is not None
+        self.turns.append(self.current)
+        self.current = None
+        self.last_failed = None
+
+    # ---------------------------------------------------------------- features
+
+    def turn_matrix(self) -> np.ndarray:
+        """One row per finished turn: the hierarchical context LSTM's input."""
+        ix = self.index
+        k, h = len(ix.vocab.slot_types), ix.hidden
+        out = np.zeros((len(self.turns), ix.turn_size), dtype=np.float32)
+        for t, rec in enumerate(self.turns):
+            if rec.speaker == "user":
+                if rec.pooled is not None:
+                    out[t, :h] = rec.pooled
+                for s in rec.slot_types:
+                    out[t, h + ix.slot_index[s]] = 1.0
+                out[t, -3] = 1.0
+            else:
+                for a in rec.actions:
+                    out[t, h + k + ix.action_index[a]] = 1.0
+                out[t, -2] = 1.0
+                out[t, -1] = float(rec.failed)
+        return out
+
+    def _available(self) -> list[Entity]:
+        return self.entities
+
+    def step_features(self) -> np.ndarray:
+        """The dialogue state before the next action of the current system turn."""
+        assert self.current is not None
+        ix = self.index
+        v = ix.vocab
+        a, k = len(v.actions), len(v.slot_types)
+        t = self.turn_index
+        f = np.zeros(ix.step_size, dtype=np.float32)
+        o = 0
+        for name in self.current.actions:
+            f[o + ix.action_index[name]] = 1.0
+        o += a
+        f[o + (ix.action_index[self.current.actions[-1]] if self.current.actions else a)] = 1.0
+        o += a + 1
+        prev = self.turns[-2] if len(self.turns) >= 2 and self.turns[-2].speaker == "system" else None
+        for name in prev.actions if prev else ():
+            f[o + ix.action_index[name]] = 1.0
+        o += a
+        types_available: set[str] = set()
+        for e in self.entities:
+            si = ix.slot_index.get(e.slot_type)
+            if si is None:
+                continue
+            types_available.add(e.slot_type)
+            if e.source == "user":
+                f[o + k + si] = 1.0
+                if e.turn == t - 1:
+                    f[o + si] = 1.0
+            else:
+                f[o + 2 * k + si] = 1.0
+        o += 3 * k
+        p = len(v.apis)
+        last_call: dict[str, Call] = {}
+        for c in self.calls:
+            last_call[c.api] = c
+        this_turn = set(self.current.actions)
+        prev_actions = set(prev.actions) if prev else set()
+        for i, api in enumerate(v.apis):
+            args = ix.arguments[api]
+            f[o + i] = float(all(st in types_available for _, st, req, d in args if req and d is None))
+            c = last_call.get(api)
+            f[o + p + i] = float(c is not None)
+            f[o + 2 * p + i] = float(api in this_turn)
+            f[o + 3 * p + i] = float(c is not None and c.failed)
+            if c is not None:
+                arg_types = {st for _, st, _, _ in args}
+                f[o + 4 * p + i] = float(
+                    any(e.source == "user" and e.turn > c.turn and e.slot_type in arg_types for e in self.entities)
+                )
+            f[o + 5 * p + i] = float(any(tn in prev_actions for tn in ix.confirms.get(api, ())))
+        o += 6 * p
+        for i, tpl in enumerate(v.templates):
+            f[o + i] = float(all(st in types_available for _, st, _, _ in ix.arguments[tpl]))
+        o += len(v.templates)
+        f[o] = float(self.last_failed is False)
+        f[o + 1] = float(self.last_failed is True)
+        f[o + 2] = min(t, 40) / 20.0
+        f[o + 3] = len(self.current.actions) / 5.0
+        return f
+
+    def candidates(self, action: str, argument: str) -> Candidates:
+        """The entities argument ``argument`` of ``action`` may take, with the pointer's features."""
+        ix = self.index
+        spec = next(x for x in ix.arguments[action] if x[0] == argument)
+        _, slot_type, required, default = spec
+        t = self.turn_index
+        compatible = [e for e in self.entities if e.slot_type == slot_type]
+        compatible.sort(key=lambda e: e.order, reverse=True)  # newest first: the rank feature
+        options: list[Entity | None] = list(compatible)
+        if not required or default is not None:
+            options.append(None)
+        h = ix.hidden
+        feats = np.zeros((len(options), CANDIDATE_FEATURES), dtype=np.float32)
+        reprs = np.zeros((len(options), 2 * h), dtype=np.float32)
+        fields = np.zeros(len(options), dtype=np.int64)
+        arg_key = f"{action}.{argument}"
+        used_name: set[str] = set()
+        used_key: set[str] = set()
+        latest_for_name: str | None = None
+        for _, act, arg, key in self.bindings:
+            if arg == argument:
+                used_name.add(key)
+                latest_for_name = key
+            if f"{act}.{arg}" == arg_key:
+                used_key.add(key)
+        prev_turn = t - 1 if self.current is not None else t
+        in_prev_system = {key for (bt, _, _, key) in self.bindings if bt == prev_turn - 1}
+        confirmed = {
+            key
+            for (bt, act, arg, key) in self.bindings
+            if bt == prev_turn - 1 and arg == argument and ix.templates.get(act) is not None
+        }
+        latest_call = len(self.calls) - 1
+        rank_by_type = 0
+        for c, e in enumerate(options):
+            if e is None:
+                feats[c, 2] = 1.0
+                continue
+            feats[c, 0] = float(e.source == "user")
+            feats[c, 1] = float(e.source == "result")
+            feats[c, 3] = min(t - e.turn, 20) / 10.0
+            feats[c, 4] = float(e.source == "user" and e.turn == t - 1)
+            feats[c, 5] = float(e.source == "result" and e.turn == t)
+            feats[c, 6] = float(e.key in used_name)
+            feats[c, 7] = float(e.key in used_key)
+            feats[c, 8] = float(e.key in in_prev_system)
+            feats[c, 9] = float(e.key == latest_for_name)
+            feats[c, 10] = float(e.key in confirmed)
+            feats[c, 11] = float(e.source == "result" and e.call == latest_call)
+            feats[c, 12] = e.confidence
+            feats[c, 13] = float(e.source == "user" and e.value in _values_said_after_last_call(self, e.slot_type))
+            feats[c, 14 + min(rank_by_type, MAX_RANK)] = 1.0
+            rank_by_type += 1
+            if e.repr is not None:
+                reprs[c] = e.repr
+            fields[c] = e.field
+        return Candidates(options, feats, reprs, fields)
+
+
+def _values_said_after_last_call(tracker: DialogueTracker, slot_type: str) -> set[str]:
+    last = tracker.calls[-1].turn if tracker.calls else -1
+    return {e.value for e in tracker.entities if e.source == "user" and e.turn > last and e.slot_type == slot_type}

@@ -1,0 +1,73 @@
+"""Named-entity recognition: BIO tags over the skill's slot types, per word piece.
+
+A BiLSTM reads the encoder's token embeddings, catalogue-match features and the
+dialogue context (the hierarchical LSTM's state before this turn); a linear layer gives
+each word piece's tag. Tags map back to character offsets (``SkillIndex.decode_bio``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from .context import TurnContext
+
+
+@dataclass(frozen=True)
+class NERConfig:
+    encoder_size: int
+    token_feature_size: int
+    turn_size: int
+    num_tags: int
+    hidden: int = 128
+    context: int = 64
+    dropout: float = 0.2
+
+
+@dataclass
+class NEROutput:
+    logits: torch.Tensor  # [N, L, num_tags]
+    loss: torch.Tensor | None = None
+
+
+class NERModel(nn.Module):
+    def __init__(self, config: NERConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.context = TurnContext(config.turn_size, config.context, config.dropout)
+        self.dropout = nn.Dropout(config.dropout)
+        self.lstm = nn.LSTM(
+            config.encoder_size + config.token_feature_size + config.context,
+            config.hidden,
+            batch_first=True,
+            bidirectional=True,
+        )
+        self.out = nn.Linear(2 * config.hidden, config.num_tags)
+
+    def forward(self, batch: dict[str, torch.Tensor], labels: torch.Tensor | None = None) -> NEROutput:
+        """``batch``: turns [B,T,D], ner_context [N], tokens [N,L,H], token_features [N,L,F]."""
+        ctx = self.context(batch["turns"], batch["ner_context"])
+        tokens = batch["tokens"]
+        x = torch.cat(
+            [self.dropout(tokens), batch["token_features"], ctx[:, None, :].expand(-1, tokens.shape[1], -1)], dim=-1
+        )
+        h, _ = self.lstm(x)
+        logits = self.out(self.dropout(h))
+        loss = None
+        if labels is not None:
+            loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1), ignore_index=-100)
+        return NEROutput(logits, loss)
+
+    @torch.inference_mode()
+    def predict(self, batch: dict[str, torch.Tensor]) -> tuple[list[list[int]], list[list[float]]]:
+        """Per utterance, each word piece's tag and its probability (padding dropped)."""
+        probs = self.forward(batch).logits.softmax(-1)
+        conf, tags = probs.max(-1)
+        lengths = batch["token_mask"].sum(-1).tolist()
+        return (
+            [tags[i, :n].tolist() for i, n in enumerate(lengths)],
+            [conf[i, :n].tolist() for i, n in enumerate(lengths)],
+        )
