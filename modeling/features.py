@@ -165,6 +165,7 @@ class _TurnRecord:
     pooled: np.ndarray | None = None
     slot_types: set[str] = field(default_factory=set)
     actions: list[str] = field(default_factory=list)
+    bound: list[dict[str, str]] = field(default_factory=list)  # each action's argument -> entity key
     failed: bool = False
 
 
@@ -307,7 +308,10 @@ class DialogueTracker:
         return f"e{self._span_ids}"
 
     def next_call_key(self) -> str:
-        return f"c{len(self.calls) + 1}"
+        n = len(self.calls) + 1
+        while any(e.key.startswith(f"c{n}.") for e in self.entities) or any(c.key == f"c{n}" for c in self.calls):
+            n += 1
+        return f"c{n}"
 
     def add_user_turn(
         self, text: str, encoded: Encoded, spans: Sequence[tuple[int, int, str, str, str | None, float]]
@@ -367,6 +371,7 @@ class DialogueTracker:
         assert self.current is not None, "begin the system turn first"
         t = self.turn_index
         self.current.actions.append(name)
+        self.current.bound.append(dict(arguments))
         for arg, key in arguments.items():
             self.bindings.append((t, name, arg, key))
         added: list[Entity] = []
@@ -394,6 +399,22 @@ class DialogueTracker:
         else:
             self.last_failed = None
         return added
+
+    def checkpoint(self) -> tuple[int, int, int, int]:
+        """A mark to :meth:`rollback` to: taken before a system turn is predicted."""
+        return (len(self.entities), len(self.calls), len(self.bindings), self._span_ids)
+
+    def rollback(self, mark: tuple[int, int, int, int]) -> None:
+        """Forget everything since ``mark``, including the system turn being built."""
+        n_entities, n_calls, n_bindings, span_ids = mark
+        for e in self.entities[n_entities:]:
+            del self.by_key[e.key]
+        del self.entities[n_entities:]
+        del self.calls[n_calls:]
+        del self.bindings[n_bindings:]
+        self._span_ids = span_ids
+        self.current = None
+        self.last_failed = None
 
     def end_system_turn(self) -> None:
         assert self.current is not None

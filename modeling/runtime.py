@@ -1,0 +1,382 @@
+"""The runtime dialogue manager: load an artifact once, then answer user turns.
+
+::
+
+    manager = DialogueManager.load("artifacts/flights")
+    session = manager.new_session()
+    turn = manager.respond(session, "fly from Boston to Chicago tomorrow", executor=my_api)
+    turn.response            # "I found UA 837, departing at 19:30, for $412."
+    turn.to_dict()           # spans, actions with probabilities, pointers, consistency decisions
+
+The manager is thread-safe and holds no per-conversation state: a :class:`Session` holds
+it (the tracked dialogue, a few kilobytes per turn), and one session serves one
+conversation at a time.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+import skillspec
+from skillspec.annotated import WAIT
+
+from .artifact import Models, load_artifact
+from .consistency import Decision, check_action, confirmation_bindings
+from .data import candidate_tensors, token_tensors
+from .encoder import Encoded, TextEncoder
+from .features import DialogueTracker, Entity, SkillIndex
+
+Executor = Callable[[str, dict[str, str]], Mapping[str, str] | None]
+"""An API executor: ``(api name, argument name -> value)`` to ``return field -> value``, or
+None when the call failed. An exception it raises also counts as a failed call."""
+
+MAX_ACTIONS = 8  # actions per system turn before "wait for user" is forced
+TOP_ALTERNATIVES = 3
+_PLACEHOLDER = re.compile(r"\{([A-Za-z][A-Za-z0-9_]*)\}")
+
+
+@dataclass(frozen=True)
+class SpanPrediction:
+    start: int
+    end: int
+    text: str
+    slot_type: str
+    value: str
+    entity: str
+    confidence: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class ArgumentPrediction:
+    """An argument's pointer: the chosen entity (None: unbound) and the attention over candidates."""
+
+    name: str
+    entity: str | None
+    value: str | None
+    turn: int | None
+    attention: list[tuple[str | None, str | None, float]]  # (entity key, value, weight)
+    overridden: str | None = None  # why the consistency check changed the pointer's choice
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "entity": self.entity,
+            "value": self.value,
+            "turn": self.turn,
+            "attention": [{"entity": k, "value": v, "weight": round(w, 4)} for k, v, w in self.attention],
+            "overridden": self.overridden,
+        }
+
+
+@dataclass
+class ActionPrediction:
+    kind: str  # "api", "response" or "wait"
+    name: str
+    probability: float
+    alternatives: list[tuple[str, float]]
+    arguments: list[ArgumentPrediction] = field(default_factory=list)
+    call_id: str | None = None
+    results: dict[str, str] | None = None  # API calls: the executor's answer (None: failed)
+    error: str | None = None
+    text: str | None = None  # responses: the rendered text
+    decisions: list[Decision] = field(default_factory=list)
+
+    def values(self) -> dict[str, str]:
+        return {a.name: a.value for a in self.arguments if a.value is not None}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "name": self.name,
+            "probability": round(self.probability, 4),
+            "alternatives": [{"name": n, "probability": round(p, 4)} for n, p in self.alternatives],
+            "arguments": [a.to_dict() for a in self.arguments],
+            "id": self.call_id,
+            "results": self.results,
+            "error": self.error,
+            "text": self.text,
+            "consistency": [d.to_dict() for d in self.decisions],
+        }
+
+
+@dataclass
+class TurnResult:
+    text: str
+    spans: list[SpanPrediction]
+    actions: list[ActionPrediction]
+
+    @property
+    def response(self) -> str:
+        return " ".join(a.text for a in self.actions if a.text)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "spans": [s.to_dict() for s in self.spans],
+            "actions": [a.to_dict() for a in self.actions],
+            "response": self.response,
+        }
+
+
+@dataclass
+class Session:
+    """One conversation's state."""
+
+    tracker: DialogueTracker
+    history: list[TurnResult] = field(default_factory=list)
+
+
+class DialogueManager:
+    """NER, action prediction and argument filling behind one call per user turn."""
+
+    def __init__(
+        self,
+        *,
+        skill: skillspec.Skill,
+        models: Models,
+        encoder: TextEncoder,
+        today: datetime.date | None = None,
+        max_actions: int = MAX_ACTIONS,
+        config: dict[str, Any] | None = None,
+    ) -> None:
+        self.skill = skill
+        self.models = models
+        self.encoder = encoder
+        self.today = today
+        self.max_actions = max_actions
+        self.config = config or {}
+        self.device = next(models.ap.parameters()).device
+        self._index_lock = threading.Lock()
+        self._indexes: dict[datetime.date, SkillIndex] = {}
+
+    @classmethod
+    def load(
+        cls,
+        path: str | Path,
+        *,
+        device: str = "cpu",
+        encoder: TextEncoder | None = None,
+        today: datetime.date | None = None,
+    ) -> DialogueManager:
+        """Load an artifact directory. ``today`` fixes what relative dates mean (default: the real today)."""
+        config, _, skill, models = load_artifact(Path(path), device=device)
+        enc_cfg = config["encoder"]
+        if encoder is None:
+            enc_path = enc_cfg["path"] if Path(enc_cfg["path"], "config.json").is_file() else None
+            encoder = TextEncoder(enc_path, device=device, max_length=enc_cfg["max_length"])
+        if encoder.identity != enc_cfg["identity"]:
+            raise ValueError(
+                f"{path}: trained with encoder {enc_cfg['name']} ({enc_cfg['identity']}), but the encoder at "
+                f"{encoder.path} is {encoder.identity}; point COLLOQUY_ENCODER at the training encoder"
+            )
+        return cls(skill=skill, models=models, encoder=encoder, today=today, config=config)
+
+    def index(self, today: datetime.date | None = None) -> SkillIndex:
+        day = today or self.today or datetime.date.today()
+        with self._index_lock:
+            if day not in self._indexes:
+                self._indexes[day] = SkillIndex(self.skill, hidden=self.encoder.hidden_size, today=day)
+            return self._indexes[day]
+
+    def new_session(self, *, today: datetime.date | None = None) -> Session:
+        return Session(DialogueTracker(self.index(today)))
+
+    def respond(self, session: Session, text: str, *, executor: Executor | None = None) -> TurnResult:
+        """Handle one user turn: recognise entities, then act until "wait for user"."""
+        tracker = session.tracker
+        encoded, spans = self.recognise(tracker, text)
+        self.add_user_turn(tracker, text, encoded, spans)
+        actions = self.act(tracker, executor or _no_backend)
+        tracker.end_system_turn()
+        result = TurnResult(text, spans, actions)
+        session.history.append(result)
+        return result
+
+    # ---------------------------------------------------------------- the steps, also used by evaluation
+
+    def recognise(self, tracker: DialogueTracker, text: str) -> tuple[Encoded, list[SpanPrediction]]:
+        """NER on a user utterance, in the context of the dialogue so far."""
+        index = tracker.index
+        encoded = self.encoder.encode(text)
+        if len(encoded.offsets) == 0:
+            return encoded, []
+        batch = {
+            "turns": self._turns(tracker),
+            "ner_context": torch.tensor([tracker.turn_index - 1]),
+        }
+        batch.update(token_tensors([encoded], [index.token_features(text, encoded)], index.hidden))
+        tags, conf = self.models.ner.predict(self._dev(batch))
+        spans = []
+        for start, end, slot_type, c in index.decode_bio(text, encoded, tags[0], conf[0]):
+            surface = text[start:end]
+            spans.append(
+                SpanPrediction(start, end, surface, slot_type, index.catalogue.canonical(slot_type, surface), "", c)
+            )
+        return encoded, spans
+
+    def add_user_turn(
+        self, tracker: DialogueTracker, text: str, encoded: Encoded, spans: list[SpanPrediction]
+    ) -> list[SpanPrediction]:
+        """Add the user turn to the tracker; fills in each span's entity key (in place, returned)."""
+        added = tracker.add_user_turn(text, encoded, [(s.start, s.end, s.slot_type, s.value, None, s.confidence) for s in spans])
+        for i, (s, e) in enumerate(zip(spans, added, strict=True)):
+            spans[i] = SpanPrediction(s.start, s.end, s.text, s.slot_type, s.value, e.key, s.confidence)
+        return spans
+
+    def act(self, tracker: DialogueTracker, executor: Executor) -> list[ActionPrediction]:
+        """Predict, check and take the actions of a system turn (left open: call ``end_system_turn``)."""
+        index = tracker.index
+        tracker.begin_system_turn()
+        turns = self._turns(tracker)
+        ctx = torch.tensor([tracker.turn_index - 1])
+        utterance = self._utterance(tracker)
+        actions_space = index.vocab.actions
+        taken: list[ActionPrediction] = []
+        for step in range(self.max_actions):
+            batch = {"turns": turns, "ap_context": ctx, "ap_utterance": utterance}
+            batch["ap_state"] = torch.from_numpy(tracker.step_features()[None, :])
+            probs = self.models.ap.predict(self._dev(batch))[0].cpu()
+            ranked = [int(i) for i in torch.argsort(probs, descending=True)]
+            alternatives = [(actions_space[i], float(probs[i])) for i in ranked[: TOP_ALTERNATIVES + 1]]
+            decisions: list[Decision] = []
+            if step == self.max_actions - 1:
+                decisions.append(Decision(actions_space[ranked[0]], False, f"cap of {self.max_actions} actions", WAIT))
+                queue = [index.action_index[WAIT]]
+            else:
+                queue = list(ranked)
+            tried: set[int] = set()
+            chosen: tuple[int, list[ArgumentPrediction], dict[str, Entity | None]] | None = None
+            while queue:
+                a = queue.pop(0)
+                if a in tried:
+                    continue
+                tried.add(a)
+                name = actions_space[a]
+                args, entities = self._fill(tracker, turns, ctx, name)
+                verdict = check_action(index, tracker, name, entities)
+                if verdict.ok:
+                    decisions.append(Decision(name, True, "valid"))
+                    chosen = (a, args, entities)
+                    break
+                decisions.append(Decision(name, False, verdict.reason, verdict.alternative))
+                if verdict.alternative is not None:
+                    queue.insert(0, index.action_index[verdict.alternative])
+            assert chosen is not None, "wait_for_user is always valid"
+            a, args, entities = chosen
+            name = actions_space[a]
+            pred = ActionPrediction(index.kind(name), name, float(probs[a]), alternatives, args, decisions=decisions)
+            self._take(tracker, pred, entities, executor)
+            taken.append(pred)
+            if name == WAIT:
+                break
+        return taken
+
+    # ---------------------------------------------------------------- internals
+
+    def _fill(
+        self, tracker: DialogueTracker, turns: torch.Tensor, ctx: torch.Tensor, action: str
+    ) -> tuple[list[ArgumentPrediction], dict[str, Entity | None]]:
+        index = tracker.index
+        spec = index.arguments[action]
+        if not spec:
+            return [], {}
+        cands = [tracker.candidates(action, name) for name, _, _, _ in spec]
+        entities: dict[str, Entity | None] = {}
+        preds = []
+        empty = [i for i, c in enumerate(cands) if not c.entities]
+        runnable = [i for i in range(len(spec)) if i not in empty]
+        weights: dict[int, list[float]] = {}
+        if runnable:
+            batch = {
+                "turns": turns,
+                "af_context": ctx.repeat(len(runnable)),
+                "af_action": torch.full((len(runnable),), index.action_index[action]),
+                "af_arg": torch.tensor([index.arg_index[f"{action}.{spec[i][0]}"] for i in runnable]),
+            }
+            batch.update(candidate_tensors([cands[i] for i in runnable], index.hidden))
+            att = self.models.af.predict(self._dev(batch)).cpu()
+            for row, i in enumerate(runnable):
+                weights[i] = att[row, : len(cands[i].entities)].tolist()
+        confirmed = (
+            confirmation_bindings(index, tracker, action)
+            if action in index.apis and index.apis[action].transactional
+            else {}
+        )
+        for i, (name, _, _, _) in enumerate(spec):
+            w = weights.get(i, [])
+            options = cands[i].entities
+            choice = options[max(range(len(w)), key=w.__getitem__)] if w else None
+            overridden = None
+            shown = tracker.by_key.get(confirmed.get(name, ""))
+            if shown is not None and shown in options and shown is not choice:
+                choice, overridden = shown, "the value the confirmation showed"
+            entities[name] = choice
+            preds.append(
+                ArgumentPrediction(
+                    name,
+                    None if choice is None else choice.key,
+                    None if choice is None else choice.value,
+                    None if choice is None else choice.turn,
+                    [(None if e is None else e.key, None if e is None else e.value, p) for e, p in zip(options, w)],
+                    overridden,
+                )
+            )
+        return preds, entities
+
+    def _take(
+        self, tracker: DialogueTracker, pred: ActionPrediction, entities: dict[str, Entity | None], executor: Executor
+    ) -> None:
+        index = tracker.index
+        bound = {n: e.key for n, e in entities.items() if e is not None}
+        if pred.kind == "api":
+            values = pred.values()
+            for name, _, _, default in index.arguments[pred.name]:
+                if name not in values and default is not None:
+                    values[name] = default
+            try:
+                answer = executor(pred.name, values)
+                pred.results = None if answer is None else {str(k): str(v) for k, v in answer.items()}
+            except Exception as exc:  # a developer's backend failing is a failed call, not a crash
+                pred.results, pred.error = None, f"{type(exc).__name__}: {exc}"
+            api = index.apis[pred.name]
+            results = None
+            if pred.results is not None:
+                results = [(r.name, r.slot_type, pred.results[r.name]) for r in api.returns if r.name in pred.results]
+            pred.call_id = tracker.next_call_key()
+            tracker.add_action(pred.name, bound, call_key=pred.call_id, results=results or None)
+            return
+        if pred.kind == "response":
+            template = index.templates[pred.name]
+            surface = {n: e.text for n, e in entities.items() if e is not None}
+            pred.text = _PLACEHOLDER.sub(lambda m: surface.get(m.group(1), m.group(0)), template.variants[0])
+        tracker.add_action(pred.name, bound)
+
+    def _turns(self, tracker: DialogueTracker) -> torch.Tensor:
+        return torch.from_numpy(tracker.turn_matrix()[None, :, :])
+
+    def _utterance(self, tracker: DialogueTracker) -> torch.Tensor:
+        last = tracker.turns[-1] if tracker.turns else None
+        pooled = last.pooled if last is not None and last.pooled is not None else None
+        if pooled is None:
+            return torch.zeros(1, tracker.index.hidden)
+        return torch.from_numpy(pooled[None, :].astype("float32"))
+
+    def _dev(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        if self.device.type == "cpu":
+            return batch
+        return {k: v.to(self.device) for k, v in batch.items()}
+
+
+def _no_backend(api: str, arguments: dict[str, str]) -> Mapping[str, str] | None:
+    raise RuntimeError(f"no API executor was given to call {api}")
