@@ -54,7 +54,10 @@ class NERModel(nn.Module):
         x = torch.cat(
             [self.dropout(tokens), batch["token_features"], ctx[:, None, :].expand(-1, tokens.shape[1], -1)], dim=-1
         )
-        h, _ = self.lstm(x)
+        # Packing skips the padding: utterances in a batch differ a lot in length.
+        lengths = batch["token_mask"].sum(-1).clamp(min=1).cpu()
+        packed = nn.utils.rnn.pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+        h, _ = nn.utils.rnn.pad_packed_sequence(self.lstm(packed)[0], batch_first=True, total_length=x.shape[1])
         logits = self.out(self.dropout(h))
         loss = None
         if labels is not None:

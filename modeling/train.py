@@ -38,6 +38,8 @@ class TrainConfig:
     lr: float = 2e-3
     weight_decay: float = 1e-5
     patience: int = 3  # epochs without a better validation loss, for every model, before stopping
+    # A few sample dialogues make one batch an epoch: repeat them so an epoch takes at least this many steps.
+    min_batches_per_epoch: int = 25
     validation_fraction: float = 0.1
     seed: int = 0
     device: str = "cpu"
@@ -111,14 +113,15 @@ def train(
     models = _new_models(index, config).to(config.device)
     optimizer = torch.optim.AdamW(models.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     rng = random.Random(config.seed)
-    batches = (len(train_ex) + config.batch_size - 1) // config.batch_size
+    repeats = max(1, -(-config.min_batches_per_epoch * config.batch_size // len(train_ex)))
+    batches = (len(train_ex) * repeats + config.batch_size - 1) // config.batch_size
     history: list[dict[str, Any]] = []
     best: dict[str, tuple[float, int, dict[str, torch.Tensor]]] = {}
     stale = 0
     epochs_run = 0
     for epoch in range(1, config.epochs + 1):
         models.train(True)
-        order = list(range(len(train_ex)))
+        order = list(range(len(train_ex))) * repeats
         rng.shuffle(order)
         total = 0.0
         for b in range(batches):
