@@ -41,7 +41,7 @@ test-fast: install ## Run the tests without the browser tests
 lint: install ## ruff (lint and format check) and mypy
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy skillspec simulator studio
+	$(BIN)/mypy skillspec simulator modeling studio
 
 format: install ## Apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .

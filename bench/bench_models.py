@@ -23,7 +23,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVICES = ["Flights_1", "Homes_1", "RentalCars_1", "Restaurants_1"]
-KEYS = ["ner_f1", "action_accuracy", "argument_accuracy", "action_signature_accuracy", "api_call_f1", "dialogue_accuracy"]
+KEYS = [
+    "ner_f1",
+    "action_accuracy",
+    "argument_accuracy",
+    "action_signature_accuracy",
+    "api_call_f1",
+    "dialogue_accuracy",
+]
 
 
 def sh(*args: str | Path) -> float:

@@ -74,7 +74,9 @@ def cmd_train(args: argparse.Namespace) -> int:
             return
         bar = bars.get(key)
         if bar is None:
-            bar = bars[key] = tqdm(total=p.total, desc=key, unit="batch" if p.phase == "train" else "item", file=sys.stderr)
+            bar = bars[key] = tqdm(
+                total=p.total, desc=key, unit="batch" if p.phase == "train" else "item", file=sys.stderr
+            )
         bar.n = p.done
         if p.loss is not None:
             bar.set_postfix(loss=f"{p.loss:.4f}", refresh=False)
@@ -108,7 +110,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     gold = _load_dialogues(args.gold)
     mismatched = [d.id for d in gold if d.skill != manager.skill.name]
     if mismatched:
-        raise SystemExit(f"error: {len(mismatched)} dialogue(s) are not for skill {manager.skill.name!r}, e.g. {mismatched[0]}")
+        raise SystemExit(
+            f"error: {len(mismatched)} dialogue(s) are not for skill {manager.skill.name!r}, e.g. {mismatched[0]}"
+        )
     today = datetime.date.fromisoformat(args.today) if args.today else REFERENCE_DATE
     errors: list[dict[str, Any]] = []
     started = time.perf_counter()
@@ -184,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--patience", type=int, default=3, help="epochs without improvement before stopping")
     t.add_argument("--validation", type=float, default=0.1, help="fraction of dialogues held out (default 0.1)")
     t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--device", default="cpu", help="cpu or cuda")
+    t.add_argument("--device", default="auto", help="cpu, cuda or auto (CUDA when present; default)")
     t.add_argument("--encoder", type=Path, help="a local BERT-family directory (default: all-MiniLM-L6-v2)")
     t.add_argument("--cache-dir", type=Path, help="keep token embeddings here between builds")
     t.add_argument("--threads", type=int, help="torch CPU threads (default: all cores)")
@@ -197,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("--json", type=Path, help="write the metrics here")
     e.add_argument("--errors", type=Path, help="write every wrong turn here (JSON Lines)")
     e.add_argument("--today", help="reference date for relative dates (default 2026-01-15, the simulator's)")
-    e.add_argument("--device", default="cpu")
+    e.add_argument("--device", default="auto", help="cpu, cuda or auto (default)")
     e.add_argument("--threads", type=int)
     e.add_argument("-q", "--quiet", action="store_true")
     e.set_defaults(func=cmd_evaluate)

@@ -70,7 +70,9 @@ def save_artifact(
     data: dict[str, Any],
 ) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    state = {f"{name}.{k}": v.detach().cpu().contiguous() for name, m in models.all() for k, v in m.state_dict().items()}
+    state = {
+        f"{name}.{k}": v.detach().cpu().contiguous() for name, m in models.all() for k, v in m.state_dict().items()
+    }
     save_file(state, str(out / "model.safetensors"), metadata={"format": FORMAT})
     config = {
         "format": FORMAT,

@@ -23,6 +23,13 @@ import torch
 ENV_ENCODER = "COLLOQUY_ENCODER"  # a local BERT-family directory to use instead of the default
 
 
+def resolve_device(device: str) -> str:
+    """``auto`` is CUDA when a GPU is visible, else the CPU; anything else is passed through."""
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return device
+
+
 def default_encoder_path() -> str:
     """The encoder directory: ``$COLLOQUY_ENCODER`` if set, else all-MiniLM-L6-v2 from its wheel."""
     configured = os.environ.get(ENV_ENCODER)
@@ -59,14 +66,18 @@ class TextEncoder:
         self,
         path: str | None = None,
         *,
-        device: str = "cpu",
+        device: str = "auto",
         max_length: int = 64,
         cache_dir: str | Path | None = None,
         batch_size: int = 64,
+        memory_limit: int = 100_000,
     ) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         from transformers import AutoModel, AutoTokenizer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # a bar per load is noise in CLIs and worker logs
 
         self.path = path or default_encoder_path()
         if not Path(self.path, "config.json").is_file():
@@ -74,12 +85,14 @@ class TextEncoder:
         self.tokenizer = AutoTokenizer.from_pretrained(self.path, local_files_only=True)
         if not self.tokenizer.is_fast:
             raise ValueError(f"{self.path}: the tokenizer must be a fast tokenizer (it gives character offsets)")
+        device = resolve_device(device)
         self.model = AutoModel.from_pretrained(self.path, local_files_only=True).to(device).eval()
         self.device = device
         self.max_length = max_length
         self.batch_size = batch_size
         self.hidden_size = int(self.model.config.hidden_size)
         self.identity = self._identity()
+        self.memory_limit = memory_limit  # texts kept in memory; the oldest are dropped first
         self._memory: dict[str, Encoded] = {}
         self._lock = threading.Lock()
         self._disk = _DiskCache(Path(cache_dir) / "embeddings.sqlite3", self.identity) if cache_dir else None
@@ -119,7 +132,10 @@ class TextEncoder:
                     self._disk.put_many(zip(chunk, encoded, strict=True))
                 if progress is not None:
                     progress(len(chunk))
-            return [self._memory[t] for t in texts]
+            out = [self._memory[t] for t in texts]
+            while len(self._memory) > self.memory_limit:
+                del self._memory[next(iter(self._memory))]
+            return out
 
     @torch.inference_mode()
     def _run(self, texts: list[str]) -> list[Encoded]:

@@ -42,10 +42,14 @@ def evaluate(
         for t, turn in enumerate(dialogue.turns):
             if isinstance(turn, AUserTurn):
                 encoded, spans = manager.recognise(tracker, turn.text)
-                ner.update(((s.start, s.end, s.slot_type) for s in turn.spans), ((s.start, s.end, s.slot_type) for s in spans))
+                ner.update(
+                    ((s.start, s.end, s.slot_type) for s in turn.spans), ((s.start, s.end, s.slot_type) for s in spans)
+                )
                 spans = manager.add_user_turn(tracker, turn.text, encoded, spans)
                 for g in turn.spans:
-                    match = next((s for s in spans if s.slot_type == g.slot_type and norm(s.value) == norm(g.value)), None)
+                    match = next(
+                        (s for s in spans if s.slot_type == g.slot_type and norm(s.value) == norm(g.value)), None
+                    )
                     if match is not None:
                         gold_to_ours[g.entity] = match.entity
                 continue

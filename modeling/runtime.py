@@ -31,7 +31,7 @@ from skillspec.annotated import WAIT
 from .artifact import Models, load_artifact
 from .consistency import Decision, check_action, confirmation_bindings
 from .data import candidate_tensors, token_tensors
-from .encoder import Encoded, TextEncoder
+from .encoder import Encoded, TextEncoder, resolve_device
 from .features import DialogueTracker, Entity, SkillIndex
 
 Executor = Callable[[str, dict[str, str]], Mapping[str, str] | None]
@@ -165,11 +165,12 @@ class DialogueManager:
         cls,
         path: str | Path,
         *,
-        device: str = "cpu",
+        device: str = "auto",
         encoder: TextEncoder | None = None,
         today: datetime.date | None = None,
     ) -> DialogueManager:
         """Load an artifact directory. ``today`` fixes what relative dates mean (default: the real today)."""
+        device = resolve_device(device)
         config, _, skill, models = load_artifact(Path(path), device=device)
         enc_cfg = config["encoder"]
         if encoder is None:
@@ -229,7 +230,9 @@ class DialogueManager:
         self, tracker: DialogueTracker, text: str, encoded: Encoded, spans: list[SpanPrediction]
     ) -> list[SpanPrediction]:
         """Add the user turn to the tracker; fills in each span's entity key (in place, returned)."""
-        added = tracker.add_user_turn(text, encoded, [(s.start, s.end, s.slot_type, s.value, None, s.confidence) for s in spans])
+        added = tracker.add_user_turn(
+            text, encoded, [(s.start, s.end, s.slot_type, s.value, None, s.confidence) for s in spans]
+        )
         for i, (s, e) in enumerate(zip(spans, added, strict=True)):
             spans[i] = SpanPrediction(s.start, s.end, s.text, s.slot_type, s.value, e.key, s.confidence)
         return spans
@@ -322,16 +325,11 @@ class DialogueManager:
             if shown is not None and shown in options and shown is not choice:
                 choice, overridden = shown, "the value the confirmation showed"
             entities[name] = choice
-            preds.append(
-                ArgumentPrediction(
-                    name,
-                    None if choice is None else choice.key,
-                    None if choice is None else choice.value,
-                    None if choice is None else choice.turn,
-                    [(None if e is None else e.key, None if e is None else e.value, p) for e, p in zip(options, w)],
-                    overridden,
-                )
-            )
+            attention = [(None, None, p) if e is None else (e.key, e.value, p) for e, p in zip(options, w, strict=True)]
+            if choice is None:
+                preds.append(ArgumentPrediction(name, None, None, None, attention, overridden))
+            else:
+                preds.append(ArgumentPrediction(name, choice.key, choice.value, choice.turn, attention, overridden))
         return preds, entities
 
     def _take(

@@ -23,7 +23,7 @@ from .action_prediction import APConfig
 from .argument_filling import AFConfig
 from .artifact import Models, build_models, save_artifact
 from .data import DialogueExample, collate, replay
-from .encoder import TextEncoder
+from .encoder import TextEncoder, resolve_device
 from .features import CANDIDATE_FEATURES, SkillIndex
 from .ner import NERConfig
 
@@ -42,7 +42,7 @@ class TrainConfig:
     min_batches_per_epoch: int = 25
     validation_fraction: float = 0.1
     seed: int = 0
-    device: str = "cpu"
+    device: str = "auto"  # "auto": CUDA when a GPU is visible, else the CPU
     encoder: str | None = None  # a local BERT-family directory; None: $COLLOQUY_ENCODER or all-MiniLM-L6-v2
     max_length: int = 64
     cache_dir: str | None = None  # keep token embeddings on disk between builds
@@ -80,6 +80,7 @@ def train(
 ) -> dict[str, Any]:
     """Train NER, action prediction and argument filling; write the artifact to ``out``; return its metrics."""
     report = progress or (lambda p: None)
+    config = dataclasses.replace(config, device=resolve_device(config.device))
     started = time.perf_counter()
     torch.manual_seed(config.seed)
     np.random.seed(config.seed)
@@ -133,7 +134,7 @@ def train(
             torch.nn.utils.clip_grad_norm_(models.parameters(), 5.0)
             optimizer.step()
             total += float(loss.detach())
-            report(Progress("train", b + 1, batches, epoch, float(loss)))
+            report(Progress("train", b + 1, batches, epoch, float(loss.detach())))
         val = evaluate_steps(models, val_ex, encodings, index, config)
         record = {"epoch": epoch, "train_loss": total / max(batches, 1), **val}
         history.append(record)

@@ -75,3 +75,58 @@ def api(user):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
     return client
+
+
+# ---------------------------------------------------------------- models: the real encoder, tiny configs
+
+TINY = dict(epochs=4, batch_size=16, ner_hidden=64, ap_hidden=128, af_hidden=64, context=64, patience=4)
+
+
+@pytest.fixture(scope="session")
+def encoder():
+    """The real default encoder (all-MiniLM-L6-v2 from its wheel), loaded once."""
+    from modeling.encoder import TextEncoder
+
+    return TextEncoder()
+
+
+@pytest.fixture(scope="session")
+def flights_skill():
+    import skillspec
+
+    return skillspec.parse_skill((ROOT / "examples" / "flights.json").read_bytes())
+
+
+@pytest.fixture(scope="session")
+def flights_dialogues(flights_skill):
+    """Simulated flights dialogues: 400 to train on, then 60 held out (another seed)."""
+    from simulator.generate import generate_lines
+    from skillspec.annotated import AnnotatedDialogue
+
+    def make(n: int, seed: int) -> list:
+        text = "".join(generate_lines(flights_skill, n, seed))
+        return [AnnotatedDialogue.model_validate_json(line) for line in text.splitlines()]
+
+    return make(400, 1), make(60, 2)
+
+
+@pytest.fixture(scope="session")
+def flights_artifact(tmp_path_factory, flights_skill, flights_dialogues, encoder):
+    """A dialogue manager trained on a tiny configuration: (artifact directory, metrics, progress reports)."""
+    from modeling.train import TrainConfig, train
+
+    out = tmp_path_factory.mktemp("models") / "flights"
+    reports = []
+    metrics = train(
+        flights_skill, flights_dialogues[0], out, TrainConfig(**TINY), progress=reports.append, encoder=encoder
+    )
+    return out, metrics, reports
+
+
+@pytest.fixture(scope="session")
+def manager(flights_artifact, encoder):
+    import datetime
+
+    from modeling.runtime import DialogueManager
+
+    return DialogueManager.load(flights_artifact[0], encoder=encoder, today=datetime.date(2026, 1, 15))

@@ -1,0 +1,161 @@
+"""The encoder, its cache, and the features the models read."""
+
+import datetime
+import json
+import sqlite3
+
+import numpy as np
+import pytest
+
+import skillspec
+from modeling.encoder import TextEncoder
+from modeling.features import NULL, Catalogue, DialogueTracker, SkillIndex, SkillVocab
+from skillspec.annotated import WAIT
+
+TODAY = datetime.date(2026, 1, 15)
+
+
+@pytest.fixture(scope="module")
+def index(flights_skill, encoder):
+    return SkillIndex(flights_skill, hidden=encoder.hidden_size, today=TODAY)
+
+
+def test_the_encoder_gives_one_row_per_word_piece_with_character_offsets(encoder):
+    text = "Fly from Boston to Chicago"
+    enc = encoder.encode(text)
+    assert enc.embeddings.shape == (len(enc.offsets), 384)
+    assert enc.embeddings.dtype == np.float16
+    pieces = [text[s:e] for s, e in enc.offsets]
+    assert pieces == ["fly", "from", "boston", "to", "chicago"] or pieces == ["Fly", "from", "Boston", "to", "Chicago"]
+    assert encoder.encode("").embeddings.shape[0] == 0
+
+
+def test_the_encoder_is_contextual_and_cached_per_text(encoder):
+    a = encoder.encode("from Boston")
+    b = encoder.encode("to Boston")
+    assert not np.allclose(a.embeddings[1], b.embeddings[1])  # "Boston" differs by context
+    assert encoder.encode("from Boston") is a
+
+
+def test_the_disk_cache_serves_a_new_encoder_without_recomputing(tmp_path, encoder):
+    first = TextEncoder(cache_dir=tmp_path)
+    texts = ["book it for two", "a flight to Denver"]
+    want = first.encode_many(texts)
+    rows = sqlite3.connect(tmp_path / "embeddings.sqlite3").execute("SELECT COUNT(*), MIN(encoder) FROM emb").fetchone()
+    assert rows == (2, first.identity)
+    second = TextEncoder(cache_dir=tmp_path)
+    second._run = lambda batch: pytest.fail(f"recomputed {batch}")  # type: ignore[method-assign]
+    got = second.encode_many(texts)
+    for w, g in zip(want, got, strict=True):
+        assert np.array_equal(w.embeddings, g.embeddings)
+        assert np.array_equal(w.offsets, g.offsets)
+
+
+def test_another_encoder_directory_works_through_configuration(tmp_path, encoder, monkeypatch):
+    # A copy of the weights elsewhere is "any local BERT-family directory".
+    import shutil
+
+    other = tmp_path / "my-bert"
+    shutil.copytree(encoder.path, other)
+    monkeypatch.setenv("COLLOQUY_ENCODER", str(other))
+    configured = TextEncoder()
+    assert configured.path == str(other)
+    assert np.allclose(configured.encode("hello").embeddings, encoder.encode("hello").embeddings)
+
+
+def test_a_directory_without_an_encoder_is_refused_clearly(tmp_path):
+    with pytest.raises(FileNotFoundError, match="not an encoder directory"):
+        TextEncoder(str(tmp_path))
+
+
+def test_the_vocab_lists_every_label_space(flights_skill):
+    v = SkillVocab.from_skill(flights_skill)
+    assert v.actions[0] == WAIT
+    assert set(v.actions) == {WAIT} | {a.name for a in flights_skill.apis} | {
+        t.name for t in flights_skill.response_templates
+    }
+    assert "B-city" in v.bio and "I-city" in v.bio and v.bio[0] == "O"
+    assert "SearchFlights.origin" in v.arg_keys and "confirm_booking.passengers" in v.arg_keys
+    assert SkillVocab.from_json(json.loads(json.dumps(v.to_json()))) == v
+
+
+def test_the_catalogue_finds_values_and_synonyms_and_canonicalises(flights_skill):
+    cat = Catalogue(flights_skill, today=TODAY)
+    text = "from JFK to san francisco on friday"
+    found = [(text[s:e], types) for s, e, types in cat.matches(text)]
+    assert ("JFK", {"city"}) in found
+    assert ("san francisco", {"city"}) in found
+    assert cat.canonical("city", "JFK") == "New York"
+    assert cat.canonical("date", "friday") == "2026-01-16"
+    assert cat.canonical("number", "two") == "2"
+    assert cat.canonical("city", "Atlantis ") == "Atlantis"  # not in the catalogue: the text itself
+
+
+def test_bio_labels_and_decoding_round_trip_to_character_offsets(index, encoder):
+    text = "I need a flight from Salt Lake City to Chicago tomorrow"
+    spans = [(21, 35, "city"), (39, 46, "city"), (47, 55, "date")]
+    enc = encoder.encode(text)
+    labels = index.bio_labels(enc, spans)
+    decoded = index.decode_bio(text, enc, labels.tolist(), [0.9] * len(labels))
+    assert [(s, e, t) for s, e, t, _ in decoded] == spans
+    assert all(c == pytest.approx(0.9) for *_, c in decoded)
+
+
+def test_a_stray_inside_tag_starts_a_span(index, encoder):
+    text = "to Chicago"
+    enc = encoder.encode(text)
+    tags = [0, index.bio_index["I-city"]]
+    assert index.decode_bio(text, enc, tags, [1.0, 0.5]) == [(3, 10, "city", 0.5)]
+
+
+def test_candidates_are_type_compatible_newest_first_with_null_for_optional(index, encoder):
+    tr = DialogueTracker(index)
+    tr.add_user_turn(
+        "Boston to Chicago",
+        encoder.encode("Boston to Chicago"),
+        [(0, 6, "city", "Boston", None, 1.0), (10, 17, "city", "Chicago", None, 1.0)],
+    )
+    tr.begin_system_turn()
+    origin = tr.candidates("SearchFlights", "origin")
+    assert [e.value for e in origin.entities] == ["Chicago", "Boston"]  # no NULL: required
+    cabin = tr.candidates("SearchFlights", "cabin")
+    assert cabin.entities == [None]  # optional with a default: only "leave it unbound"
+    assert cabin.features[0, 2] == 1.0
+    assert NULL  # the name the docs use for that candidate
+
+
+def test_checkpoint_and_rollback_forget_a_predicted_turn(index, encoder):
+    tr = DialogueTracker(index)
+    tr.add_user_turn("Boston", encoder.encode("Boston"), [(0, 6, "city", "Boston", None, 1.0)])
+    mark = tr.checkpoint()
+    tr.begin_system_turn()
+    tr.add_action("SearchFlights", {"origin": "e1"}, results=[("flight", "flight", "UA 1")])
+    assert "c1.flight" in tr.by_key
+    tr.rollback(mark)
+    assert "c1.flight" not in tr.by_key and not tr.calls and tr.current is None
+    assert len(tr.turns) == 1
+
+
+def test_step_features_see_calls_and_their_failure(index, encoder):
+    tr = DialogueTracker(index)
+    tr.add_user_turn("Boston", encoder.encode("Boston"), [(0, 6, "city", "Boston", None, 1.0)])
+    tr.begin_system_turn()
+    before = tr.step_features()
+    tr.add_action("SearchFlights", {"origin": "e1"}, results=None)
+    after = tr.step_features()
+    assert after[-3] == 1.0 and before[-3] == 0.0  # "the last call failed"
+    assert tr.turn_matrix().shape == (1, index.turn_size)
+
+
+def test_skillindex_sizes_follow_the_skill():
+    skill = skillspec.parse_skill(
+        {
+            "name": "Tiny",
+            "slot_types": [{"name": "thing", "values": [{"value": "lamp"}]}],
+            "apis": [{"name": "Find", "arguments": [{"name": "what", "slot_type": "thing"}]}],
+            "response_templates": [{"name": "bye", "act": "goodbye", "variants": ["Bye."]}],
+        }
+    )
+    ix = SkillIndex(skill, hidden=8, today=TODAY)
+    assert ix.vocab.actions == (WAIT, "Find", "bye")
+    assert ix.turn_size == 8 + 1 + 3 + 3

@@ -1,0 +1,151 @@
+"""The runtime dialogue manager: what one turn returns, API execution, and thread safety."""
+
+import threading
+
+import pytest
+
+from skillspec.annotated import WAIT
+
+
+class Backend:
+    """A developer's API, recorded (the one thing outside our system)."""
+
+    def __init__(self, fail: set[str] = frozenset(), explode: set[str] = frozenset()):
+        self.calls: list[tuple[str, dict]] = []
+        self.fail, self.explode = fail, explode
+
+    def __call__(self, api, arguments):
+        self.calls.append((api, dict(arguments)))
+        if api in self.explode:
+            raise ConnectionError("backend down")
+        if api in self.fail:
+            return None
+        if api == "SearchFlights":
+            return {"flight": "UA 837", "departure_time": "19:30", "price": "412"}
+        return {"booking_reference": "K7Q2XM"}
+
+
+def names(turn):
+    return [a.name for a in turn.actions]
+
+
+def test_a_search_turn_recognises_calls_and_responds(manager):
+    backend = Backend()
+    session = manager.new_session()
+    text = "Find me a flight from Boston to Chicago tomorrow"
+    turn = manager.respond(session, text, executor=backend)
+    assert [(s.text, s.slot_type, s.value) for s in turn.spans] == [
+        ("Boston", "city", "Boston"),
+        ("Chicago", "city", "Chicago"),
+        ("tomorrow", "date", "2026-01-16"),
+    ]
+    for s in turn.spans:
+        assert text[s.start : s.end] == s.text and 0.5 < s.confidence <= 1.0 and s.entity.startswith("e")
+    assert names(turn)[0] == "SearchFlights" and names(turn)[-1] == WAIT
+    # The unbound optional argument goes to the API with its default.
+    assert backend.calls == [
+        ("SearchFlights", {"origin": "Boston", "destination": "Chicago", "date": "2026-01-16", "cabin": "economy"})
+    ]
+    call = turn.actions[0]
+    assert call.kind == "api" and call.call_id == "c1" and call.results["flight"] == "UA 837"
+    assert "UA 837" in turn.response
+    assert turn.response == " ".join(a.text for a in turn.actions if a.text)
+
+
+def test_every_action_carries_probabilities_alternatives_and_pointers(manager):
+    turn = manager.respond(
+        manager.new_session(), "Find me a flight from Boston to Chicago tomorrow", executor=Backend()
+    )
+    for a in turn.actions:
+        assert 0.0 < a.probability <= 1.0
+        probs = [p for _, p in a.alternatives]
+        assert probs == sorted(probs, reverse=True) and len(a.alternatives) == 4
+        assert a.decisions[-1].accepted and a.decisions[-1].proposed == a.name
+        for arg in a.arguments:
+            weights = [w for _, _, w in arg.attention]
+            assert sum(weights) == pytest.approx(1.0, abs=1e-4)
+            if arg.entity is not None:
+                assert arg.entity in [k for k, _, _ in arg.attention]
+    origin = next(x for x in turn.actions[0].arguments if x.name == "origin")
+    assert {k for k, _, _ in origin.attention} == {"e1", "e2"}  # both cities, nothing else
+    assert origin.entity == "e1" and origin.turn == 0
+    data = turn.to_dict()
+    assert set(data) == {"text", "spans", "actions", "response"}
+    assert set(data["actions"][0]) >= {
+        "kind",
+        "name",
+        "probability",
+        "alternatives",
+        "arguments",
+        "results",
+        "consistency",
+    }
+    assert data["actions"][0]["arguments"][0]["attention"][0].keys() == {"entity", "value", "weight"}
+
+
+def test_booking_follows_confirmation_with_the_found_flight(manager):
+    backend = Backend()
+    s = manager.new_session()
+    manager.respond(s, "Find me a flight from Boston to Chicago tomorrow", executor=backend)
+    confirm = manager.respond(s, "Book it for two people", executor=backend)
+    assert names(confirm) == ["confirm_booking", WAIT]
+    values = confirm.actions[0].values()
+    assert values == {"flight": "UA 837", "passengers": "2", "date": "2026-01-16"}
+    flight = next(x for x in confirm.actions[0].arguments if x.name == "flight")
+    assert flight.entity == "c1.flight"  # anaphora: "it" is the search result
+    booked = manager.respond(s, "Yes please", executor=backend)
+    assert names(booked)[0] == "BookFlight"
+    assert backend.calls[-1] == ("BookFlight", {"flight": "UA 837", "passengers": "2", "date": "2026-01-16"})
+    assert "K7Q2XM" in booked.response
+
+
+def test_a_failed_call_is_recorded_and_the_turn_goes_on(manager):
+    turn = manager.respond(
+        manager.new_session(),
+        "Find me a flight from Boston to Chicago tomorrow",
+        executor=Backend(fail={"SearchFlights"}),
+    )
+    call = turn.actions[0]
+    assert call.name == "SearchFlights" and call.results is None and call.error is None
+    assert names(turn)[-1] == WAIT
+    assert "UA 837" not in turn.response
+
+
+def test_an_executor_that_raises_is_a_failed_call_not_a_crash(manager):
+    turn = manager.respond(
+        manager.new_session(),
+        "Find me a flight from Boston to Chicago tomorrow",
+        executor=Backend(explode={"SearchFlights"}),
+    )
+    assert turn.actions[0].results is None
+    assert turn.actions[0].error == "ConnectionError: backend down"
+    assert names(turn)[-1] == WAIT
+
+
+def test_missing_arguments_are_requested_not_called(manager):
+    backend = Backend()
+    turn = manager.respond(manager.new_session(), "I'd like to fly to Denver", executor=backend)
+    assert backend.calls == []
+    assert names(turn)[0].startswith("request_") and names(turn)[-1] == WAIT
+
+
+def test_sessions_are_independent_and_the_manager_is_thread_safe(manager):
+    script = ["Find me a flight from Boston to Chicago tomorrow", "Book it for two people", "Yes please"]
+
+    def run():
+        s = manager.new_session()
+        return [[(a.name, a.values()) for a in manager.respond(s, t, executor=Backend()).actions] for t in script]
+
+    expected = run()
+    results: list = [None] * 4
+    threads = [threading.Thread(target=lambda i=i: results.__setitem__(i, run())) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == [expected] * 4
+
+
+def test_an_empty_utterance_is_handled(manager):
+    turn = manager.respond(manager.new_session(), "   ", executor=Backend())
+    assert turn.spans == [] and names(turn)[-1] == WAIT

@@ -1,0 +1,123 @@
+"""Training on a tiny configuration with the real encoder, and the artifact it writes."""
+
+import json
+
+import pytest
+from safetensors.torch import load_file
+
+import skillspec
+from modeling.artifact import load_artifact
+from modeling.runtime import DialogueManager
+from modeling.train import TrainConfig, split, train
+
+from .conftest import TINY
+
+
+def test_training_writes_a_self_describing_artifact(flights_artifact, flights_skill):
+    out, metrics, _ = flights_artifact
+    assert sorted(p.name for p in out.iterdir()) == [
+        "README.md",
+        "config.json",
+        "metrics.json",
+        "model.safetensors",
+        "skill.json",
+        "vocab.json",
+    ]
+    weights = load_file(str(out / "model.safetensors"))
+    assert {k.split(".")[0] for k in weights} == {"ner", "ap", "af"}
+    config = json.loads((out / "config.json").read_text())
+    assert config["spec_hash"] == skillspec.spec_hash(flights_skill)
+    assert config["encoder"]["name"] == "model" and config["encoder"]["hidden"] == 384
+    assert config["train"]["epochs"] == TINY["epochs"]
+    assert config["data"]["train_dialogues"] == 360 and config["data"]["validation_dialogues"] == 40
+    vocab = json.loads((out / "vocab.json").read_text())
+    assert "wait_for_user" in vocab["actions"] and "B-city" in vocab["bio"]
+    card = (out / "README.md").read_text()
+    for expected in (config["spec_hash"], "torch", "transformers", "360 dialogues", "NER", "parameters"):
+        assert expected in card
+    saved = json.loads((out / "metrics.json").read_text())
+    assert saved["validation"] == metrics["validation"]
+    assert len(saved["history"]) == saved["epochs_run"]
+
+
+def test_the_tiny_model_learns(flights_artifact):
+    _, metrics, _ = flights_artifact
+    val = metrics["validation"]
+    # Teacher-forced step accuracy on held-out dialogues; a constant predictor gets ~0.3 on AP.
+    assert val["ap"]["accuracy"] > 0.9
+    assert val["af"]["accuracy"] > 0.9
+    assert val["ner"]["accuracy"] > 0.95
+    first, last = metrics["history"][0], metrics["history"][-1]
+    assert last["train_loss"] < first["train_loss"]
+
+
+def test_progress_reports_every_phase_in_order(flights_artifact):
+    _, metrics, reports = flights_artifact
+    phases = [r.phase for r in reports]
+    assert phases[0] == "encode" and phases[-1] == "done"
+    order = [p for i, p in enumerate(phases) if i == 0 or phases[i - 1] != p]
+    assert order[:4] == ["encode", "featurize", "train", "validate"]
+    validations = [r for r in reports if r.phase == "validate"]
+    assert len(validations) == metrics["epochs_run"]
+    assert all(r.metrics and "ap" in r.metrics and r.loss is not None for r in validations)
+    train_steps = [r for r in reports if r.phase == "train"]
+    assert all(0 < r.done <= r.total for r in train_steps) and all(r.loss is not None for r in train_steps)
+
+
+def test_the_artifact_loads_back_into_the_same_models(flights_artifact):
+    out, _, _ = flights_artifact
+    config, vocab, skill, models = load_artifact(out)
+    assert skill.name == "Flights" and vocab.actions[0] == "wait_for_user"
+    state = load_file(str(out / "model.safetensors"))
+    for name, module in models.all():
+        for k, v in module.state_dict().items():
+            assert (state[f"{name}.{k}"] == v).all()
+    assert not models.ap.training
+
+
+def test_the_same_seed_trains_the_same_weights(tmp_path, flights_skill, flights_dialogues, encoder):
+    data = flights_dialogues[0][:40]
+    config = TrainConfig(**{**TINY, "epochs": 1})
+    train(flights_skill, data, tmp_path / "a", config, encoder=encoder)
+    train(flights_skill, data, tmp_path / "b", config, encoder=encoder)
+    a, b = load_file(str(tmp_path / "a" / "model.safetensors")), load_file(str(tmp_path / "b" / "model.safetensors"))
+    assert all((a[k] == b[k]).all() for k in a)
+
+
+def test_test_conversations_and_other_skills_are_refused(tmp_path, flights_skill, flights_dialogues, encoder):
+    d = flights_dialogues[0][0]
+    with pytest.raises(ValueError, match="no training dialogues"):
+        train(flights_skill, [d.model_copy(update={"test": True})], tmp_path / "x", encoder=encoder)
+    with pytest.raises(ValueError, match="is for skill 'Pizza'"):
+        train(flights_skill, [d.model_copy(update={"skill": "Pizza"})], tmp_path / "x", encoder=encoder)
+    assert not (tmp_path / "x").exists()
+
+
+def test_split_holds_out_a_seeded_fraction_or_reuses_tiny_sets(flights_dialogues):
+    import random
+
+    data = flights_dialogues[0][:50]
+    tr, va = split(data, 0.1, random.Random(0))
+    assert len(tr) == 45 and len(va) == 5 and not {d.id for d in tr} & {d.id for d in va}
+    assert split(data, 0.1, random.Random(0)) == (tr, va)
+    one = data[:1]
+    assert split(one, 0.1, random.Random(0)) == (one, one)
+
+
+def test_loading_something_that_is_not_an_artifact_fails_clearly(tmp_path, flights_artifact, encoder):
+    with pytest.raises(FileNotFoundError, match="not a Colloquy model artifact"):
+        DialogueManager.load(tmp_path, encoder=encoder)
+    out = tmp_path / "copy"
+    import shutil
+
+    shutil.copytree(flights_artifact[0], out)
+    config = json.loads((out / "config.json").read_text())
+    config["format"] = "colloquy-model/99"
+    (out / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ValueError, match="unsupported artifact format"):
+        DialogueManager.load(out, encoder=encoder)
+    config["format"] = "colloquy-model/1"
+    config["encoder"]["identity"] = "some-other-encoder"
+    (out / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ValueError, match="COLLOQUY_ENCODER"):
+        DialogueManager.load(out, encoder=encoder)
