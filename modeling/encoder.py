@@ -52,7 +52,8 @@ class Encoded:
         """Mean of the token embeddings (float32; zeros for an empty text)."""
         if len(self.embeddings) == 0:
             return np.zeros(self.embeddings.shape[1], dtype=np.float32)
-        return self.embeddings.astype(np.float32).mean(axis=0)
+        pooled: np.ndarray = self.embeddings.astype(np.float32).mean(axis=0)
+        return pooled
 
 
 class TextEncoder:
@@ -77,7 +78,7 @@ class TextEncoder:
         from transformers import AutoModel, AutoTokenizer
         from transformers.utils import logging as hf_logging
 
-        hf_logging.disable_progress_bar()  # a bar per load is noise in CLIs and worker logs
+        hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # a bar per load is noise in CLIs and worker logs
 
         self.path = path or default_encoder_path()
         if not Path(self.path, "config.json").is_file():

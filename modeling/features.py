@@ -215,9 +215,9 @@ class SkillIndex:
                 self.confirms.setdefault(t.api, []).append(t.name)
             elif t.act is DialogAct.REQUEST_ARGS:
                 self.requests.setdefault(t.api, []).append((t.name, set(t.requested)))
-        k, a, p, m = len(v.slot_types), len(v.actions), len(v.apis), len(v.templates)
-        self.step_size = a + (a + 1) + a + 3 * k + 6 * p + m + 4
-        self.turn_size = hidden + k + a + 3
+        k, n_act, p, m = len(v.slot_types), len(v.actions), len(v.apis), len(v.templates)
+        self.step_size = n_act + (n_act + 1) + n_act + 3 * k + 6 * p + m + 4
+        self.turn_size = hidden + k + n_act + 3
         self.token_feature_size = 2 * k + 2
 
     def kind(self, action: str) -> str:
@@ -255,7 +255,7 @@ class SkillIndex:
     ) -> list[tuple[int, int, str, float]]:
         """Spans (start, end, slot type, confidence) from word-piece tags; a stray I- starts a span."""
         bio = self.vocab.bio
-        spans: list[tuple[int, int, str, float]] = []
+        spans: list[list[Any]] = []  # [start, end, slot type, confidences], extended word piece by word piece
         cur: list[Any] | None = None
         for t, tag in enumerate(tags):
             name = bio[tag]
@@ -272,9 +272,9 @@ class SkillIndex:
                 cur[3].append(confidences[t])
             else:
                 cur = [s, e, slot_type, [confidences[t]]]
-                spans.append(cur)  # type: ignore[arg-type]
+                spans.append(cur)
         out = []
-        for s, e, st, conf in spans:  # type: ignore[misc]
+        for s, e, st, conf in spans:
             while s < e and text[s].isspace():
                 s += 1
             out.append((s, e, st, float(np.mean(conf))))
@@ -486,14 +486,14 @@ class DialogueTracker:
         for i, api in enumerate(v.apis):
             args = ix.arguments[api]
             f[o + i] = float(all(st in types_available for _, st, req, d in args if req and d is None))
-            c = last_call.get(api)
-            f[o + p + i] = float(c is not None)
+            last = last_call.get(api)
+            f[o + p + i] = float(last is not None)
             f[o + 2 * p + i] = float(api in this_turn)
-            f[o + 3 * p + i] = float(c is not None and c.failed)
-            if c is not None:
+            f[o + 3 * p + i] = float(last is not None and last.failed)
+            if last is not None:
                 arg_types = {st for _, st, _, _ in args}
                 f[o + 4 * p + i] = float(
-                    any(e.source == "user" and e.turn > c.turn and e.slot_type in arg_types for e in self.entities)
+                    any(e.source == "user" and e.turn > last.turn and e.slot_type in arg_types for e in self.entities)
                 )
             f[o + 5 * p + i] = float(any(tn in prev_actions for tn in ix.confirms.get(api, ())))
         o += 6 * p

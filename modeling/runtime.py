@@ -325,7 +325,9 @@ class DialogueManager:
             if shown is not None and shown in options and shown is not choice:
                 choice, overridden = shown, "the value the confirmation showed"
             entities[name] = choice
-            attention = [(None, None, p) if e is None else (e.key, e.value, p) for e, p in zip(options, w, strict=True)]
+            attention: list[tuple[str | None, str | None, float]] = [
+                (None, None, p) if e is None else (e.key, e.value, p) for e, p in zip(options, w, strict=True)
+            ]
             if choice is None:
                 preds.append(ArgumentPrediction(name, None, None, None, attention, overridden))
             else:

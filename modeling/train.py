@@ -128,17 +128,17 @@ def train(
         for b in range(batches):
             chunk = [train_ex[i] for i in order[b * config.batch_size : (b + 1) * config.batch_size]]
             batch, labels = _to(collate(chunk, encodings, index.hidden, index.turn_size), config.device)
-            loss = sum((v for v in _losses(models, batch, labels).values()), torch.zeros((), device=config.device))
+            loss = torch.stack(list(_losses(models, batch, labels).values())).sum()
             optimizer.zero_grad()
-            loss.backward()
+            loss.backward()  # type: ignore[no-untyped-call]
             torch.nn.utils.clip_grad_norm_(models.parameters(), 5.0)
             optimizer.step()
             total += float(loss.detach())
             report(Progress("train", b + 1, batches, epoch, float(loss.detach())))
         val = evaluate_steps(models, val_ex, encodings, index, config)
-        record = {"epoch": epoch, "train_loss": total / max(batches, 1), **val}
-        history.append(record)
-        report(Progress("validate", epoch, config.epochs, epoch, record["train_loss"], val))
+        train_loss = total / max(batches, 1)
+        history.append({"epoch": epoch, "train_loss": train_loss, **val})
+        report(Progress("validate", epoch, config.epochs, epoch, train_loss, val))
         epochs_run = epoch
         improved = False
         for name, m in models.all():
@@ -292,7 +292,7 @@ def evaluate_steps(
         mask = labels["ner"] != -100
         n = int(mask.sum())
         if n:
-            sums["ner"][0] += float(ner.loss) * n  # type: ignore[arg-type]
+            sums["ner"][0] += float(ner.loss) * n
             sums["ner"][1] += n
             sums["ner"][2] += int((ner.logits.argmax(-1)[mask] == labels["ner"][mask]).sum())
         for name, out, lab in (
@@ -302,7 +302,7 @@ def evaluate_steps(
             if out is None:
                 continue
             k = len(lab)
-            sums[name][0] += float(out.loss) * k  # type: ignore[arg-type]
+            sums[name][0] += float(out.loss) * k
             sums[name][1] += k
             pred = out.logits if hasattr(out, "logits") else out.scores
             sums[name][2] += int((pred.argmax(-1) == lab).sum())

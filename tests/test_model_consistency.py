@@ -150,10 +150,12 @@ def test_the_runtime_requests_what_a_forced_call_is_missing(manager, monkeypatch
 
     backend = Backend()
     force(manager, monkeypatch, ["SearchFlights"])
-    turn = manager.respond(manager.new_session(), "I'd like to fly to Denver", executor=backend)
+    turn = manager.respond(manager.new_session(), "I'd like to fly on Friday", executor=backend)
     assert backend.calls == []
-    assert turn.actions[0].name in {"request_origin", "request_date"}
-    assert turn.actions[0].decisions[0].reason == "required argument(s) origin, date not filled"
+    assert turn.actions[0].name == "request_route"  # asks for exactly the two missing arguments
+    refused = turn.actions[0].decisions[0]
+    assert (refused.proposed, refused.accepted) == ("SearchFlights", False)
+    assert refused.reason == "required argument(s) origin, destination not filled"
 
 
 def test_the_runtime_caps_a_turn_that_never_waits(manager, monkeypatch):
