@@ -76,8 +76,8 @@ def test_the_artifact_loads_back_into_the_same_models(flights_artifact):
 
 
 def test_the_same_seed_trains_the_same_weights(tmp_path, flights_skill, flights_dialogues, encoder):
-    data = flights_dialogues[0][:40]
-    config = TrainConfig(**{**TINY, "epochs": 1})
+    data = flights_dialogues[0][:20]
+    config = TrainConfig(**{**TINY, "epochs": 1, "min_batches_per_epoch": 1})
     train(flights_skill, data, tmp_path / "a", config, encoder=encoder)
     train(flights_skill, data, tmp_path / "b", config, encoder=encoder)
     a, b = load_file(str(tmp_path / "a" / "model.safetensors")), load_file(str(tmp_path / "b" / "model.safetensors"))
