@@ -100,14 +100,18 @@ class Catalogue:
 
     def canonical(self, slot_type: str, text: str) -> str:
         """The catalogue value ``text`` names, the built-in's normal form, or else the text itself."""
+        value = self.read(slot_type, text)
+        return text.strip() if value is None else value
+
+    def read(self, slot_type: str, text: str) -> str | None:
+        """Like :meth:`canonical`, but None when ``text`` is no value at all: a built-in type's
+        normaliser cannot read it. (A catalogue is open: an unknown name may still be a name.)"""
         found = self.lookup.get(slot_type, {}).get(_clean(text))
         if found is not None:
             return found
         builtin = self.builtin.get(slot_type)
         if builtin is not None:
-            value = normalize(builtin, text, today=self.today)
-            if value is not None:
-                return value
+            return normalize(builtin, text, today=self.today)
         return text.strip()
 
     def matches(self, text: str) -> list[tuple[int, int, set[str]]]:

@@ -25,6 +25,9 @@ class NERConfig:
     hidden: int = 128
     context: int = 64
     dropout: float = 0.2
+    # Simulated values all come from the catalogue; real users name values it lacks. Hiding the
+    # catalogue features from some training utterances makes the tagger read the words too.
+    feature_dropout: float = 0.3
 
 
 @dataclass
@@ -51,9 +54,11 @@ class NERModel(nn.Module):
         """``batch``: turns [B,T,D], ner_context [N], tokens [N,L,H], token_features [N,L,F]."""
         ctx = self.context(batch["turns"], batch["ner_context"])
         tokens = batch["tokens"]
-        x = torch.cat(
-            [self.dropout(tokens), batch["token_features"], ctx[:, None, :].expand(-1, tokens.shape[1], -1)], dim=-1
-        )
+        features = batch["token_features"]
+        if self.training and self.config.feature_dropout > 0:
+            keep = torch.rand(features.shape[0], 1, 1, device=features.device) >= self.config.feature_dropout
+            features = features * keep
+        x = torch.cat([self.dropout(tokens), features, ctx[:, None, :].expand(-1, tokens.shape[1], -1)], dim=-1)
         # Packing skips the padding: utterances in a batch differ a lot in length.
         lengths = batch["token_mask"].sum(-1).clamp(min=1).cpu()
         packed = nn.utils.rnn.pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)

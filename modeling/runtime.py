@@ -221,9 +221,11 @@ class DialogueManager:
         spans = []
         for start, end, slot_type, c in index.decode_bio(text, encoded, tags[0], conf[0]):
             surface = text[start:end]
-            spans.append(
-                SpanPrediction(start, end, surface, slot_type, index.catalogue.canonical(slot_type, surface), "", c)
-            )
+            value = index.catalogue.read(slot_type, surface)
+            # A date, time or number the normaliser cannot read ("person", ".") is a tagging error:
+            # as an entity it would only be pointed at by mistake.
+            if value is not None:
+                spans.append(SpanPrediction(start, end, surface, slot_type, value, "", c))
         return encoded, spans
 
     def add_user_turn(

@@ -89,6 +89,9 @@ def test_the_catalogue_finds_values_and_synonyms_and_canonicalises(flights_skill
     assert cat.canonical("date", "friday") == "2026-01-16"
     assert cat.canonical("number", "two") == "2"
     assert cat.canonical("city", "Atlantis ") == "Atlantis"  # not in the catalogue: the text itself
+    assert cat.read("city", "Atlantis") == "Atlantis"  # catalogues are open
+    assert cat.read("date", "person") is None and cat.canonical("date", "person") == "person"
+    assert cat.read("number", "three") == "3"
 
 
 def test_bio_labels_and_decoding_round_trip_to_character_offsets(index, encoder):

@@ -149,3 +149,16 @@ def test_sessions_are_independent_and_the_manager_is_thread_safe(manager):
 def test_an_empty_utterance_is_handled(manager):
     turn = manager.respond(manager.new_session(), "   ", executor=Backend())
     assert turn.spans == [] and names(turn)[-1] == WAIT
+
+
+def test_a_builtin_span_the_normaliser_cannot_read_is_dropped(manager, monkeypatch):
+    index = manager.index()
+    text = "two person"
+
+    def fake(batch):
+        # "two" tagged as a number (readable), "person" as a time (not readable).
+        return [[index.bio_index["B-number"], index.bio_index["B-time"]]], [[0.9, 0.8]]
+
+    monkeypatch.setattr(manager.models.ner, "predict", fake)
+    _, spans = manager.recognise(manager.new_session().tracker, text)
+    assert [(s.text, s.slot_type, s.value) for s in spans] == [("two", "number", "2")]
