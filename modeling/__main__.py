@@ -182,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("skill", type=Path, help="skill spec JSON")
     t.add_argument("dialogues", type=Path, help="annotated dialogues (JSON Lines) to train on")
     t.add_argument("-o", "--output", type=Path, required=True, help="artifact directory to write")
-    t.add_argument("--epochs", type=int, default=12)
+    t.add_argument("--epochs", type=int, default=8, help="at most this many (early stopping); default 8")
     t.add_argument("--batch-size", type=int, default=32)
     t.add_argument("--lr", type=float, default=2e-3)
     t.add_argument("--patience", type=int, default=3, help="epochs without improvement before stopping")

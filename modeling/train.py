@@ -33,7 +33,7 @@ REFERENCE_DATE = datetime.date(2026, 1, 15)
 
 @dataclass(frozen=True)
 class TrainConfig:
-    epochs: int = 12
+    epochs: int = 8
     batch_size: int = 32
     lr: float = 2e-3
     weight_decay: float = 1e-5

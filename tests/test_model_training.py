@@ -121,3 +121,31 @@ def test_loading_something_that_is_not_an_artifact_fails_clearly(tmp_path, fligh
     (out / "config.json").write_text(json.dumps(config))
     with pytest.raises(ValueError, match="COLLOQUY_ENCODER"):
         DialogueManager.load(out, encoder=encoder)
+
+
+def test_the_train_and_chat_commands_work_end_to_end(tmp_path, flights_dialogues, flights_artifact):
+    import subprocess
+    import sys
+
+    from skillspec.annotated import write_dialogues
+
+    from .conftest import ROOT
+
+    data = tmp_path / "train.jsonl"
+    with open(data, "w") as f:
+        write_dialogues(flights_dialogues[0][:12], f)
+    out = tmp_path / "artifact"
+    cmd = [sys.executable, "-m", "modeling", "train", "examples/flights.json", str(data), "-o", str(out)]
+    done = subprocess.run([*cmd, "--epochs", "1", "--batch-size", "8"], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "epoch 1" in done.stderr and "encode" in done.stderr  # progress bars and the epoch summary
+    assert f"wrote {out}" in done.stdout and (out / "model.safetensors").is_file()
+
+    chat = [sys.executable, "-m", "modeling", "chat", str(flights_artifact[0]), "--json"]
+    done = subprocess.run(
+        chat, cwd=ROOT, capture_output=True, text=True, input="Find me a flight from Boston to Chicago tomorrow\n\n"
+    )
+    assert done.returncode == 0, done.stderr
+    turn = json.loads(done.stdout.splitlines()[0])
+    assert turn["text"].startswith("Find me") and turn["actions"][-1]["name"] == "wait_for_user"
+    assert [s["value"] for s in turn["spans"]][:2] == ["Boston", "Chicago"]
