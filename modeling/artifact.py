@@ -7,6 +7,7 @@ Layout of an artifact directory::
     vocab.json          the label spaces (slot types, BIO tags, actions, argument keys, result fields)
     skill.json          the skill spec it was trained for (the runtime checks predictions against it)
     metrics.json        validation figures of the chosen epoch, and the per-epoch history
+    loss_curves.svg     training and validation loss per epoch, drawn
     README.md           the model card
 """
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import json
+import math
 import platform
 from pathlib import Path
 from typing import Any
@@ -89,6 +91,7 @@ def save_artifact(
     (out / "vocab.json").write_text(json.dumps(vocab.to_json(), indent=2) + "\n")
     (out / "skill.json").write_text(skillspec.dump_skill(skill))
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    (out / "loss_curves.svg").write_text(loss_curves_svg(metrics.get("history", [])))
     params = {name: sum(p.numel() for p in m.parameters()) for name, m in models.all()}
     (out / "README.md").write_text(_model_card(config, vocab, metrics, params))
 
@@ -111,6 +114,59 @@ def load_artifact(path: Path, *, device: str = "cpu") -> tuple[dict[str, Any], S
         m.load_state_dict({k[len(name) + 1 :]: v for k, v in state.items() if k.startswith(name + ".")})
     models.to(device).train(False)
     return config, vocab, skill, models
+
+
+def loss_curves_svg(history: list[dict[str, Any]], width: int = 560, height: int = 300) -> str:
+    """Training loss and each model's validation loss per epoch, on a log scale, as an SVG document."""
+    series = {"train (sum)": [h["train_loss"] for h in history]}
+    for name in ("ner", "ap", "af"):
+        series[f"{name} validation"] = [h[name]["loss"] for h in history if name in h]
+    colours = ["#444", "#1f77b4", "#d62728", "#2ca02c"]
+    left, right, top, bottom = 56, 150, 16, 36
+    values = [v for s in series.values() for v in s if v > 0]
+    svg = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" '
+        'font-size="11">',
+        f'<rect width="{width}" height="{height}" fill="white"/>',
+    ]
+    if not values or len(history) < 1:
+        svg.append(f'<text x="{left}" y="{height // 2}">no epochs recorded</text></svg>')
+        return "\n".join(svg) + "\n"
+    lo, hi = math.log10(min(values)), math.log10(max(values))
+    hi = hi if hi > lo else lo + 1
+    n = len(history)
+    plot_w, plot_h = width - left - right, height - top - bottom
+
+    def xy(i: int, v: float) -> tuple[float, float]:
+        x = left + (plot_w * i / (n - 1) if n > 1 else plot_w / 2)
+        y = top + plot_h * (hi - math.log10(max(v, 10**lo))) / (hi - lo)
+        return x, y
+
+    svg.append(f'<rect x="{left}" y="{top}" width="{plot_w}" height="{plot_h}" fill="none" stroke="#ccc"/>')
+    for e in range(math.floor(lo), math.ceil(hi) + 1):
+        if lo <= e <= hi:
+            y = xy(0, 10.0**e)[1]
+            svg.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{y:.1f}" y2="{y:.1f}" stroke="#eee"/>')
+            svg.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">1e{e}</text>')
+    for i in range(n):
+        x = xy(i, 1.0)[0]
+        svg.append(f'<text x="{x:.1f}" y="{top + plot_h + 16}" text-anchor="middle">{i + 1}</text>')
+    svg.append(f'<text x="{left + plot_w / 2}" y="{height - 4}" text-anchor="middle">epoch</text>')
+    svg.append(
+        f'<text x="12" y="{top + plot_h / 2}" transform="rotate(-90 12 {top + plot_h / 2})" '
+        'text-anchor="middle">loss (log)</text>'
+    )
+    for k, ((label, ys), colour) in enumerate(zip(series.items(), colours, strict=True)):
+        points = " ".join(f"{x:.1f},{y:.1f}" for x, y in (xy(i, v) for i, v in enumerate(ys) if v > 0))
+        svg.append(f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="2"/>')
+        ly = top + 14 + 18 * k
+        svg.append(
+            f'<line x1="{width - right + 10}" x2="{width - right + 30}" y1="{ly - 4}" y2="{ly - 4}" '
+            f'stroke="{colour}" stroke-width="2"/>'
+        )
+        svg.append(f'<text x="{width - right + 36}" y="{ly}">{label}</text>')
+    svg.append("</svg>")
+    return "\n".join(svg) + "\n"
 
 
 def _model_card(config: dict[str, Any], vocab: SkillVocab, metrics: dict[str, Any], params: dict[str, int]) -> str:
@@ -155,6 +211,8 @@ def _model_card(config: dict[str, Any], vocab: SkillVocab, metrics: dict[str, An
         m = best.get(name, {})
         lines.append(f"| {name} | {m.get('loss', float('nan')):.4f} | {m.get('accuracy', float('nan')):.4f} |")
     lines += [
+        "",
+        "![loss curves](loss_curves.svg)",
         "",
         "`metrics.json` has every epoch's figures. Evaluate on dialogues with",
         "`python -m modeling evaluate <this directory> GOLD.jsonl --json metrics.json`.",

@@ -137,11 +137,11 @@ def token_tensors(encoded: Sequence[Encoded], features: Sequence[np.ndarray], hi
         tokens[i, :k] = e.embeddings
         feats[i, :k] = f
         mask[i, :k] = True
-    return {"tokens": torch.from_numpy(tokens), "token_features": torch.from_numpy(feats), "token_mask": mask_t(mask)}
-
-
-def mask_t(mask: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(mask)
+    return {
+        "tokens": torch.from_numpy(tokens),
+        "token_features": torch.from_numpy(feats),
+        "token_mask": torch.from_numpy(mask),
+    }
 
 
 def collate(

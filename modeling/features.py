@@ -447,9 +447,6 @@ class DialogueTracker:
                 out[t, -1] = float(rec.failed)
         return out
 
-    def _available(self) -> list[Entity]:
-        return self.entities
-
     def step_features(self) -> np.ndarray:
         """The dialogue state before the next action of the current system turn."""
         assert self.current is not None
@@ -535,13 +532,15 @@ class DialogueTracker:
                 latest_for_name = key
             if f"{act}.{arg}" == arg_key:
                 used_key.add(key)
-        prev_turn = t - 1 if self.current is not None else t
-        in_prev_system = {key for (bt, _, _, key) in self.bindings if bt == prev_turn - 1}
+        prev_system = t - 2  # candidates are asked for while a system turn is being built
+        in_prev_system = {key for (bt, _, _, key) in self.bindings if bt == prev_system}
         confirmed = {
             key
             for (bt, act, arg, key) in self.bindings
-            if bt == prev_turn - 1 and arg == argument and ix.templates.get(act) is not None
+            if bt == prev_system and arg == argument and ix.templates.get(act) is not None
         }
+        last_call_turn = self.calls[-1].turn if self.calls else -1
+        said_since_call = {e.value for e in compatible if e.source == "user" and e.turn > last_call_turn}
         latest_call = len(self.calls) - 1
         rank_by_type = 0
         for c, e in enumerate(options):
@@ -560,15 +559,10 @@ class DialogueTracker:
             feats[c, 10] = float(e.key in confirmed)
             feats[c, 11] = float(e.source == "result" and e.call == latest_call)
             feats[c, 12] = e.confidence
-            feats[c, 13] = float(e.source == "user" and e.value in _values_said_after_last_call(self, e.slot_type))
+            feats[c, 13] = float(e.source == "user" and e.value in said_since_call)
             feats[c, 14 + min(rank_by_type, MAX_RANK)] = 1.0
             rank_by_type += 1
             if e.repr is not None:
                 reprs[c] = e.repr
             fields[c] = e.field
         return Candidates(options, feats, reprs, fields)
-
-
-def _values_said_after_last_call(tracker: DialogueTracker, slot_type: str) -> set[str]:
-    last = tracker.calls[-1].turn if tracker.calls else -1
-    return {e.value for e in tracker.entities if e.source == "user" and e.turn > last and e.slot_type == slot_type}

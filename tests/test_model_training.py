@@ -18,6 +18,7 @@ def test_training_writes_a_self_describing_artifact(flights_artifact, flights_sk
     assert sorted(p.name for p in out.iterdir()) == [
         "README.md",
         "config.json",
+        "loss_curves.svg",
         "metrics.json",
         "model.safetensors",
         "skill.json",
@@ -35,6 +36,13 @@ def test_training_writes_a_self_describing_artifact(flights_artifact, flights_sk
     card = (out / "README.md").read_text()
     for expected in (config["spec_hash"], "torch", "transformers", "360 dialogues", "NER", "parameters"):
         assert expected in card
+    import xml.etree.ElementTree as ET
+
+    svg = ET.fromstring((out / "loss_curves.svg").read_text())
+    lines = svg.findall("{http://www.w3.org/2000/svg}polyline")
+    assert len(lines) == 4  # training loss and the three validation losses
+    assert all(len(pl.get("points").split()) == metrics["epochs_run"] for pl in lines)
+    assert "loss_curves.svg" in card
     saved = json.loads((out / "metrics.json").read_text())
     assert saved["validation"] == metrics["validation"]
     assert len(saved["history"]) == saved["epochs_run"]
