@@ -47,7 +47,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     _threads(args.threads)
     skill = _load_skill(args.skill)
-    dialogues = _load_dialogues(args.dialogues)
+    dialogues = [d for path in args.dialogues for d in _load_dialogues(path)]
     config = TrainConfig(
         epochs=args.epochs,
         batch_size=args.batch_size,
@@ -58,6 +58,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         device=args.device,
         encoder=str(args.encoder) if args.encoder else None,
         cache_dir=str(args.cache_dir) if args.cache_dir else None,
+        sample_weight=args.sample_weight,
     )
     bars: dict[str, Any] = {}
 
@@ -180,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
 
     t = sub.add_parser("train", help="train NER, action prediction and argument filling")
     t.add_argument("skill", type=Path, help="skill spec JSON")
-    t.add_argument("dialogues", type=Path, help="annotated dialogues (JSON Lines) to train on")
+    t.add_argument("dialogues", type=Path, nargs="+", help="annotated dialogues (JSON Lines files) to train on")
     t.add_argument("-o", "--output", type=Path, required=True, help="artifact directory to write")
     t.add_argument("--epochs", type=int, default=8, help="at most this many (early stopping); default 8")
     t.add_argument("--batch-size", type=int, default=32)
@@ -191,6 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--device", default="auto", help="cpu, cuda or auto (CUDA when present; default)")
     t.add_argument("--encoder", type=Path, help="a local BERT-family directory (default: all-MiniLM-L6-v2)")
     t.add_argument("--cache-dir", type=Path, help="keep token embeddings here between builds")
+    t.add_argument("--sample-weight", type=int, default=1, help="count each sample dialogue this many times")
     t.add_argument("--threads", type=int, help="torch CPU threads (default: all cores)")
     t.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     t.set_defaults(func=cmd_train)

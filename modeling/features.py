@@ -23,6 +23,8 @@ from skillspec.annotated import WAIT
 from .encoder import Encoded
 
 NULL = "<none>"  # the AF candidate "leave this optional argument unbound"
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_STOP = frozenset(["a", "an", "and", "at", "for", "in", "me", "my", "of", "on", "the", "to"])
 MAX_RANK = 5
 _WORD = re.compile(r"\w+(?:['’]\w+)?|[^\w\s]")
 
@@ -81,21 +83,40 @@ class SkillVocab:
 
 
 class Catalogue:
-    """Finds catalogue values and synonyms in text, and gives a mention's canonical value."""
+    """Finds catalogue values and synonyms in text, and resolves a mention to its canonical value.
+
+    Resolution, in order: the value or a synonym (any case); a built-in type's normaliser;
+    for a catalogue of ISO dates, a spoken date read against today or the catalogue's first
+    date, when that gives a catalogue date ("March 1st" -> "2019-03-01"); the one catalogue
+    value that contains the mention's words ("Vegas" -> "Las Vegas") or whose initials it
+    is ("SF" -> "San Francisco"); else the text itself (a catalogue is open).
+    """
 
     def __init__(self, skill: Skill, *, today: datetime.date) -> None:
         self.today = today
         self.builtin = {s.name: s.builtin for s in skill.slot_types if s.builtin is not None}
         self.lookup: dict[str, dict[str, str]] = {}  # slot type -> lower-cased phrase -> canonical value
         self.phrases: dict[tuple[str, ...], set[str]] = {}  # word tuple -> slot types
+        self.partial: dict[str, dict[tuple[str, ...], set[str]]] = {}  # slot type -> words or initials -> values
+        self.date_refs: dict[str, tuple[datetime.date, ...]] = {}  # ISO-date catalogues -> reference dates
         for s in skill.slot_types:
             table = self.lookup.setdefault(s.name, {})
+            partial = self.partial.setdefault(s.name, {})
             for v in s.values:
                 for phrase in (v.value, *v.synonyms):
                     table.setdefault(_clean(phrase), v.value)
-                    words = tuple(w.lower() for w in _WORD.findall(phrase))
-                    if words:
-                        self.phrases.setdefault(words, set()).add(s.name)
+                    words = tuple(w.lower() for w in _WORD.findall(phrase) if w.isalnum())
+                    if not words:
+                        continue
+                    self.phrases.setdefault(words, set()).add(s.name)
+                    for i in range(len(words)):
+                        for j in range(i + 1, len(words) + 1):
+                            partial.setdefault(words[i:j], set()).add(v.value)
+                    if len(words) > 1:
+                        partial.setdefault(("".join(w[0] for w in words),), set()).add(v.value)
+            dates = [v.value for v in s.values]
+            if dates and all(_ISO_DATE.fullmatch(d) for d in dates):
+                self.date_refs[s.name] = (today, datetime.date.fromisoformat(min(dates)))
         self.max_words = max((len(w) for w in self.phrases), default=0)
 
     def canonical(self, slot_type: str, text: str) -> str:
@@ -112,6 +133,17 @@ class Catalogue:
         builtin = self.builtin.get(slot_type)
         if builtin is not None:
             return normalize(builtin, text, today=self.today)
+        catalogue = self.lookup.get(slot_type, {})
+        for ref in self.date_refs.get(slot_type, ()):
+            value = normalize("DATE", text, today=ref)
+            if value is not None and value in catalogue:
+                return value
+        words = tuple(w.lower() for w in _WORD.findall(text) if w.isalnum())
+        # A single short or common word ("the", "a") names nothing on its own.
+        if words and not (len(words) == 1 and (len(words[0]) < 2 or words[0] in _STOP)):
+            values = self.partial.get(slot_type, {}).get(words, set())
+            if len(values) == 1:
+                return next(iter(values))
         return text.strip()
 
     def matches(self, text: str) -> list[tuple[int, int, set[str]]]:

@@ -52,6 +52,9 @@ class TrainConfig:
     context: int = 128
     dropout: float = 0.2
     reference_date: str = REFERENCE_DATE.isoformat()  # what "tomorrow" is relative to in the data
+    # Each sample dialogue (source "sample") counts this many times in training: the developer's own
+    # examples are the most faithful data a build has, and a handful of them is lost among thousands.
+    sample_weight: int = 1
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,7 @@ def train(
         if d.skill != skill.name:
             raise ValueError(f"dialogue {d.id} is for skill {d.skill!r}, not {skill.name!r}")
     train_set, val_set = split(dialogues, config.validation_fraction, random.Random(config.seed))
+    weighted = [d for d in train_set for _ in range(config.sample_weight if d.source == "sample" else 1)]
 
     if encoder is None:
         encoder = TextEncoder(
@@ -108,7 +112,7 @@ def train(
     encodings = dict(zip(texts, encoder.encode_many(texts), strict=True))
     today = datetime.date.fromisoformat(config.reference_date)
     index = SkillIndex(skill, hidden=encoder.hidden_size, today=today)
-    train_ex = _replay_all(index, train_set, encodings, report)
+    train_ex = _replay_all(index, weighted, encodings, report)
     val_ex = _replay_all(index, val_set, encodings, None) if val_set is not train_set else train_ex
 
     models = _new_models(index, config).to(config.device)

@@ -162,3 +162,25 @@ def test_skillindex_sizes_follow_the_skill():
     ix = SkillIndex(skill, hidden=8, today=TODAY)
     assert ix.vocab.actions == (WAIT, "Find", "bye")
     assert ix.turn_size == 8 + 1 + 3 + 3
+
+
+def test_mentions_resolve_to_the_one_catalogue_value_they_name():
+    skill = skillspec.parse_skill(
+        {
+            "name": "Resolve",
+            "slot_types": [
+                {"name": "city", "values": [{"value": v} for v in ("San Francisco", "Las Vegas", "San Diego", "Lima")]},
+                {"name": "day", "values": [{"value": d} for d in ("2019-03-01", "2019-03-10", "2019-03-13")]},
+            ],
+        }
+    )
+    cat = Catalogue(skill, today=TODAY)
+    assert cat.read("city", "SF") == "San Francisco"  # initials
+    assert cat.read("city", "Vegas") == "Las Vegas"  # the words of one value
+    assert cat.read("city", "San") == "San"  # two values contain it: unresolved, the text itself
+    assert cat.read("city", "the") == "the"  # a common word names nothing
+    assert cat.read("city", "Lima") == "Lima"
+    # A catalogue of ISO dates reads spoken dates against its own period when today's gives no catalogue date.
+    assert cat.read("day", "10th of March") == "2019-03-10"
+    assert cat.read("day", "march 1st") == "2019-03-01"
+    assert cat.read("day", "the 2nd") == "the 2nd"  # 2019-03-02 is not in the catalogue

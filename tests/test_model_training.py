@@ -157,3 +157,21 @@ def test_the_train_and_chat_commands_work_end_to_end(tmp_path, flights_dialogues
     turn = json.loads(done.stdout.splitlines()[0])
     assert turn["text"].startswith("Find me") and turn["actions"][-1]["name"] == "wait_for_user"
     assert [s["value"] for s in turn["spans"]][:2] == ["Boston", "Chicago"]
+
+
+def test_sample_dialogues_can_count_more_than_simulated_ones(tmp_path, flights_skill, flights_dialogues, encoder):
+    sim = flights_dialogues[0][:6]
+    samples = [d.model_copy(update={"source": "sample", "id": f"sample-{i}"}) for i, d in enumerate(sim[:2])]
+    config = TrainConfig(**{**TINY, "epochs": 1, "min_batches_per_epoch": 1, "validation_fraction": 0.0})
+    once = train(flights_skill, [*sim, *samples], tmp_path / "a", config, encoder=encoder)
+    thrice = train(
+        flights_skill,
+        [*sim, *samples],
+        tmp_path / "b",
+        TrainConfig(**{**config.__dict__, "sample_weight": 3}),
+        encoder=encoder,
+    )
+    steps = lambda out: json.loads((out / "config.json").read_text())["data"]["ap_steps"]  # noqa: E731
+    per_sample = sum(sum(1 for t in d.turns if t.speaker == "system" for _ in t.actions) for d in samples)
+    assert steps(tmp_path / "b") - steps(tmp_path / "a") == 2 * per_sample
+    assert once["epochs_run"] == thrice["epochs_run"] == 1
