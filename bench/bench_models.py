@@ -22,15 +22,12 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from modeling.metrics import CONTRACT_KEYS  # noqa: E402
+
 SERVICES = ["Flights_1", "Homes_1", "RentalCars_1", "Restaurants_1"]
-KEYS = [
-    "ner_f1",
-    "action_accuracy",
-    "argument_accuracy",
-    "action_signature_accuracy",
-    "api_call_f1",
-    "dialogue_accuracy",
-]
+KEYS = list(CONTRACT_KEYS)
 
 
 def sh(*args: str | Path) -> float:

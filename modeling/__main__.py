@@ -13,18 +13,8 @@ from typing import Any
 
 from tqdm import tqdm
 
-import skillspec
 from skillspec.annotated import AnnotatedDialogue, read_dialogues
-
-
-def _load_skill(path: Path) -> skillspec.Skill:
-    try:
-        return skillspec.parse_skill(path.read_bytes())
-    except OSError as exc:
-        raise SystemExit(f"{path}: {exc.strerror}") from None
-    except skillspec.SpecValidationError as exc:
-        lines = "\n".join(f"{path}: {issue}" for issue in exc.issues)
-        raise SystemExit(f"{lines}\n{path}: not a valid skill ({len(exc.issues)} problem(s))") from None
+from skillspec.cli import load_skill_or_exit
 
 
 def _load_dialogues(path: Path) -> list[AnnotatedDialogue]:
@@ -46,7 +36,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from .train import Progress, TrainConfig, train
 
     _threads(args.threads)
-    skill = _load_skill(args.skill)
+    skill = load_skill_or_exit(args.skill)
     dialogues = [d for path in args.dialogues for d in _load_dialogues(path)]
     config = TrainConfig(
         epochs=args.epochs,
@@ -101,6 +91,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from .evaluate import REFERENCE_DATE, evaluate
+    from .metrics import CONTRACT_KEYS
     from .runtime import DialogueManager
 
     _threads(args.threads)
@@ -124,14 +115,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         args.json.write_text(json.dumps(result, indent=2) + "\n")
     if args.errors:
         args.errors.write_text("".join(json.dumps(e) + "\n" for e in errors))
-    for key in (
-        "ner_f1",
-        "action_accuracy",
-        "argument_accuracy",
-        "action_signature_accuracy",
-        "api_call_f1",
-        "dialogue_accuracy",
-    ):
+    for key in CONTRACT_KEYS:
         print(f"{key:<27} {result[key]:.4f}")
     print(f"{result['dialogues']} dialogues, {result['turns']} system turns, {result['seconds']} s")
     return 0

@@ -10,6 +10,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+# The headline keys of ``python -m modeling evaluate``'s JSON, in the order it prints them.
+CONTRACT_KEYS = (
+    "ner_f1",
+    "action_accuracy",
+    "argument_accuracy",
+    "action_signature_accuracy",
+    "api_call_f1",
+    "dialogue_accuracy",
+)
+
 
 def norm(value: str | None) -> str:
     return " ".join((value or "").lower().split())

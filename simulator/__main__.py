@@ -13,23 +13,14 @@ from tqdm import tqdm
 
 import skillspec
 from skillspec.annotated import write_dialogues
-
-
-def _load_skill(path: Path) -> skillspec.Skill:
-    try:
-        return skillspec.parse_skill(path.read_bytes())
-    except OSError as exc:
-        raise SystemExit(f"{path}: {exc.strerror}") from None
-    except skillspec.SpecValidationError as exc:
-        lines = "\n".join(f"{path}: {issue}" for issue in exc.issues)
-        raise SystemExit(f"{lines}\n{path}: not a valid skill ({len(exc.issues)} problem(s))") from None
+from skillspec.cli import load_skill_or_exit
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
     from .generate import generate_chunks
     from .stats import Stats, format_stats
 
-    skill = _load_skill(args.skill)
+    skill = load_skill_or_exit(args.skill)
     stats = Stats(skill)
     started = time.perf_counter()
     with (
@@ -52,7 +43,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     from .checker import check_file
 
-    skill = _load_skill(args.skill)
+    skill = load_skill_or_exit(args.skill)
     n, problems = check_file(skill, args.dialogues)
     for line_no, issue in problems[: args.max_report]:
         print(f"{args.dialogues}:{line_no}: {issue}")
@@ -66,7 +57,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_samples(args: argparse.Namespace) -> int:
     from .samples import samples_to_annotated
 
-    skill = _load_skill(args.skill)
+    skill = load_skill_or_exit(args.skill)
     dialogues = samples_to_annotated(skill, seed=args.seed)
     with open(args.output, "w", encoding="utf-8") as out:
         n = write_dialogues(dialogues, out)
