@@ -22,7 +22,6 @@ from skillspec.annotated import WAIT
 
 from .encoder import Encoded
 
-NULL = "<none>"  # the AF candidate "leave this optional argument unbound"
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _STOP = frozenset(["a", "an", "and", "at", "for", "in", "me", "my", "of", "on", "the", "to"])
 MAX_RANK = 5
