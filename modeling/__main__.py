@@ -90,9 +90,10 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from .evaluate import REFERENCE_DATE, evaluate
+    from .evaluate import evaluate
     from .metrics import CONTRACT_KEYS
     from .runtime import DialogueManager
+    from .train import REFERENCE_DATE
 
     _threads(args.threads)
     try:

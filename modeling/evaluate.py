@@ -20,8 +20,7 @@ from skillspec.annotated import AnnotatedDialogue, ASystemTurn, AUserTurn
 from .features import DialogueTracker
 from .metrics import PredictedAction, SpanF1, TurnMetrics, norm
 from .runtime import DialogueManager
-
-REFERENCE_DATE = datetime.date(2026, 1, 15)
+from .train import REFERENCE_DATE
 
 
 def evaluate(

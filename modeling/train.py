@@ -108,8 +108,7 @@ def train(
         done += n
         report(Progress("encode", done, len(texts)))
 
-    encoder.encode_many(texts, progress=encoded)
-    encodings = dict(zip(texts, encoder.encode_many(texts), strict=True))
+    encodings = dict(zip(texts, encoder.encode_many(texts, progress=encoded), strict=True))
     today = datetime.date.fromisoformat(config.reference_date)
     index = SkillIndex(skill, hidden=encoder.hidden_size, today=today)
     train_ex = _replay_all(index, weighted, encodings, report)
