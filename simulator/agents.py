@@ -57,6 +57,9 @@ class Context:
         return None
 
 
+ACKNOWLEDGE_RATE = 0.5  # of result turns without an offer that the user answers with a bare "sounds good"
+
+
 def _acts_of(index: SkillIndex, actions: Sequence[SystemAction]) -> list[tuple[DialogAct, ResponseTemplate]]:
     return [(index.templates[a.name].act, index.templates[a.name]) for a in actions if a.kind == "response"]
 
@@ -78,14 +81,17 @@ class AgendaUser:
         self.denied = False
         self.more = goal.request_more
         self.finished_tasks = 0
+        self.reacted = False  # the last turn was a bare "sounds good" to results
 
     @property
     def current(self) -> Task:
         return self.goal.tasks[self.task]
 
     def respond(self, system_actions: Sequence[SystemAction], rng: random.Random) -> UserTurnPlan | None:
+        reacted, self.reacted = self.reacted, False
         if not system_actions:
-            return self._invoke(rng)
+            # Silence after "sounds good" (a skill without "anything else?"): move on.
+            return self._next_task(None, rng) if reacted else self._invoke(rng)
         acts = _acts_of(self.index, system_actions)
         kinds = {a for a, _ in acts}
         called = any(a.kind == "api" for a in system_actions)
@@ -121,6 +127,11 @@ class AgendaUser:
                 _, arg, new = change
                 self.current.values[arg] = new
                 return UserTurnPlan([UserAct.CHANGE], mentions={arg: new})
+            if DialogAct.OFFER_API not in kinds and rng.random() < ACKNOWLEDGE_RATE:
+                # "Sounds good": the user reacts to the results before moving on; a system that
+                # offers the next API only then (as the samples show) offers it now.
+                self.reacted = True
+                return UserTurnPlan([UserAct.AFFIRM])
         offered = next((t.api for a, t in acts if a is DialogAct.OFFER_API), None)
         return self._next_task(offered, rng)
 
@@ -210,6 +221,7 @@ class RuleSystem:
         self.confirmed = False
         self.awaiting: str | None = None
         self.offered: str | None = None
+        self.pending_offer: tuple[SystemAction, str] | None = None  # made once the user reacts to results
         self.last_call: dict[str, str] = {}
         self.failed = False
 
@@ -218,6 +230,9 @@ class RuleSystem:
         if UserAct.GOODBYE in acts:
             return self._respond(self.index.goodbyes)
         awaiting, self.awaiting = self.awaiting, None
+        pending, self.pending_offer = self.pending_offer, None
+        if pending is not None and awaiting == "reaction" and set(plan.acts) == {UserAct.AFFIRM} and not plan.entities:
+            return self._offer(*pending)
         self.said.update(plan.entities)
         current = set(plan.entities.values())
         if UserAct.INVOKE in acts and plan.api is not None:
@@ -310,11 +325,17 @@ class RuleSystem:
         for nxt in self.index.followers.get(self.api, []):
             offer = self._best_bindable(self.index.apis[nxt].offers, call_id)
             if offer is not None:
-                actions.append(offer)
-                self.awaiting, self.offered = "offer_api", nxt
-                self.ctx.phenomena.add(Phenomenon.PROACTIVE_OFFER)
+                if self.index.offer_with_results.get(nxt, True):
+                    actions.extend(self._offer(offer, nxt))
+                else:
+                    self.awaiting, self.pending_offer = "reaction", (offer, nxt)
                 break
         return actions
+
+    def _offer(self, offer: SystemAction, api: str) -> list[SystemAction]:
+        self.awaiting, self.offered = "offer_api", api
+        self.ctx.phenomena.add(Phenomenon.PROACTIVE_OFFER)
+        return [offer]
 
     def _respond(self, templates: list[ResponseTemplate]) -> list[SystemAction]:
         action = self._best_bindable(templates)

@@ -41,6 +41,9 @@ class SkillIndex:
     user_slot_types: frozenset[str]
     # API -> APIs that may follow it (after it in a sample dialogue, or filled from its results).
     followers: dict[str, list[str]] = field(default_factory=dict)
+    # Offered API -> whether the samples offer it in the turn that shows the results it follows
+    # (True) or in a later turn, once the user has reacted to them ("sounds good") (False).
+    offer_with_results: dict[str, bool] = field(default_factory=dict)
 
     @classmethod
     def build(cls, skill: Skill) -> SkillIndex:
@@ -94,6 +97,7 @@ class SkillIndex:
                 sequences[tuple(seq)] += 1
         for u in skill.utterance_sets:
             user_types.update(a.slot_type for a in u.arguments)
+        offer_with_results = _offer_placement(skill, apis)
 
         from_result: dict[str, dict[str, tuple[str, str]]] = {}
         for b in apis.values():
@@ -120,6 +124,7 @@ class SkillIndex:
                     followers[producer].append(consumer)
         return cls(
             followers=followers,
+            offer_with_results=offer_with_results,
             skill=skill,
             apis=apis,
             templates={t.name: t for t in reversed(skill.response_templates)},
@@ -139,3 +144,25 @@ def _producers(sequences: Counter[tuple[str, ...]], b: ApiInfo) -> set[str]:
         if b.api.name in seq:
             out.update(seq[: seq.index(b.api.name)])
     return out
+
+
+def _offer_placement(skill: Skill, apis: dict[str, ApiInfo]) -> dict[str, bool]:
+    """Per offered API, where the sample dialogues put its ``offer_api`` response.
+
+    The majority wins; on a tie, or with no sample offer, the offer goes with the results.
+    """
+    with_results: Counter[str] = Counter()
+    later: Counter[str] = Counter()
+    templates = {t.name: t for t in skill.response_templates}
+    for d in skill.sample_dialogues:
+        if d.test:
+            continue
+        for turn in d.turns:
+            if not isinstance(turn, SystemTurn):
+                continue
+            called = any(a.kind is ActionKind.API for a in turn.actions)
+            for a in turn.actions:
+                t = templates.get(a.name) if a.kind is ActionKind.RESPONSE else None
+                if t is not None and t.act is DialogAct.OFFER_API and t.api in apis:
+                    (with_results if called else later)[t.api] += 1
+    return {name: with_results[name] >= later[name] for name in apis}

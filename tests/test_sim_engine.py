@@ -342,3 +342,62 @@ def test_a_skill_with_few_templates_still_simulates_valid_dialogues(mini_spec):
     ds = list(Simulator.for_skill(mini).dialogues(300, seed=1))
     assert all(checker.check(d) == [] for d in ds)
     assert all(any(a["kind"] == "api" for t in d["turns"][1::2] for a in t["actions"]) for d in ds)
+
+
+def _offer_turns(d: dict, offer_acts: set[str]) -> list[int]:
+    return [
+        t
+        for t, turn in enumerate(d["turns"])
+        if turn["speaker"] == "system" and any(a["name"] in offer_acts for a in turn["actions"])
+    ]
+
+
+def test_offers_go_where_the_samples_put_them():
+    """flights' samples offer the booking with the search results (2 of 3 sample offers): so does the system."""
+    from simulator.skillindex import SkillIndex
+
+    index = SkillIndex.build(skill("flights"))
+    assert index.offer_with_results == {"SearchFlights": True, "BookFlight": True}
+    offered = 0
+    for d in dialogues("flights"):
+        for t in _offer_turns(d, {"offer_booking"}):
+            assert [a["name"] for a in d["turns"][t]["actions"][:1]] == ["SearchFlights"], d["id"]
+            offered += 1
+    assert offered > 50
+
+
+def test_offers_after_a_reaction_when_the_samples_do():
+    """Move the flights samples' offers to the turn after a bare "sounds good": the system then
+    shows results and waits, and offers the booking only once the user has reacted."""
+    from simulator.skillindex import SkillIndex
+
+    spec = json.loads((ROOT / "examples" / "flights.json").read_bytes())
+    for d in spec["sample_dialogues"]:
+        turns = d["turns"]
+        moved: list[dict] = []
+        for t, turn in enumerate(turns):
+            moved.append(turn)
+            offer = [a for a in turn.get("actions", []) if a["name"] == "offer_booking"]
+            if offer and any(a["kind"] == "api" for a in turn["actions"]):
+                turn["actions"] = [a for a in turn["actions"] if a["name"] != "offer_booking"]
+                moved += [{"speaker": "user", "text": "Sounds good"}, {"speaker": "system", "actions": offer}]
+        d["turns"] = moved
+    later = skillspec.parse_skill(json.dumps(spec).encode())
+    assert SkillIndex.build(later).offer_with_results["BookFlight"] is False
+    checker = Checker(later)
+    ds = list(Simulator.for_skill(later).dialogues(N, seed=7))
+    offered = reacted_without_offer = 0
+    for d in ds:
+        assert checker.check(d) == [], d["id"]
+        for t in _offer_turns(d, {"offer_booking"}):
+            assert [a["kind"] for a in d["turns"][t]["actions"]] == ["response", "wait"], d["id"]
+            assert d["turns"][t - 1]["acts"] == ["affirm"] and not d["turns"][t - 1]["spans"]
+            assert any(a["name"] == "SearchFlights" for a in d["turns"][t - 2]["actions"])
+            offered += 1
+        for t in range(2, len(d["turns"]), 2):
+            shown = any(a["name"] == "SearchFlights" for a in d["turns"][t - 1]["actions"])
+            if shown and d["turns"][t]["acts"] == ["affirm"] and t + 1 not in _offer_turns(d, {"offer_booking"}):
+                reacted_without_offer += 1
+    assert offered > 50 and "proactive_offer" in {p for d in ds for p in d["phenomena"]}
+    # A reaction is answered with the offer whenever one can be made.
+    assert reacted_without_offer == 0
