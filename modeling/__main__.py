@@ -49,13 +49,15 @@ def cmd_train(args: argparse.Namespace) -> int:
         encoder=str(args.encoder) if args.encoder else None,
         cache_dir=str(args.cache_dir) if args.cache_dir else None,
         sample_weight=args.sample_weight,
+        finetune_layers=args.finetune_layers,
+        finetune_epochs=args.finetune_epochs,
     )
     bars: dict[str, Any] = {}
 
     def show(p: Progress) -> None:
         if args.quiet:
             return
-        key = p.phase if p.phase != "train" else f"epoch {p.epoch}"
+        key = {"train": f"epoch {p.epoch}", "finetune": "fine-tune encoder"}.get(p.phase, p.phase)
         if p.phase == "validate":
             m = p.metrics or {}
             acc = ", ".join(f"{k} {v['accuracy']:.4f} (loss {v['loss']:.4f})" for k, v in m.items())
@@ -66,7 +68,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         bar = bars.get(key)
         if bar is None:
             bar = bars[key] = tqdm(
-                total=p.total, desc=key, unit="batch" if p.phase == "train" else "item", file=sys.stderr
+                total=p.total, desc=key, unit="batch" if p.phase in ("train", "finetune") else "item", file=sys.stderr
             )
         bar.n = p.done
         if p.loss is not None:
@@ -178,6 +180,13 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--encoder", type=Path, help="a local BERT-family directory (default: all-MiniLM-L6-v2)")
     t.add_argument("--cache-dir", type=Path, help="keep token embeddings here between builds")
     t.add_argument("--sample-weight", type=int, default=1, help="count each sample dialogue this many times")
+    t.add_argument(
+        "--finetune-layers",
+        type=int,
+        default=0,
+        help="fine-tune the encoder's top N layers first (for GPU builds; default 0: frozen)",
+    )
+    t.add_argument("--finetune-epochs", type=int, default=2, help="epochs of encoder fine-tuning (default 2)")
     t.add_argument("--threads", type=int, help="torch CPU threads (default: all cores)")
     t.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     t.set_defaults(func=cmd_train)

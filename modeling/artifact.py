@@ -3,6 +3,7 @@
 Layout of an artifact directory::
 
     model.safetensors   the three models' weights (keys prefixed ner., ap., af.)
+    encoder_top.safetensors  only with fine-tuning: the encoder's tuned top layers
     config.json         format, encoder, each model's config, training parameters
     vocab.json          the label spaces (slot types, BIO tags, actions, argument keys, result fields)
     skill.json          the skill spec it was trained for (the runtime checks predictions against it)
@@ -32,6 +33,7 @@ from .features import SkillVocab
 from .ner import NERConfig, NERModel
 
 FORMAT = "colloquy-model/1"
+ENCODER_LAYERS = "encoder_top.safetensors"
 
 
 @dataclasses.dataclass
@@ -70,8 +72,11 @@ def save_artifact(
     train_config: dict[str, Any],
     metrics: dict[str, Any],
     data: dict[str, Any],
+    encoder_layers: dict[str, torch.Tensor] | None = None,
 ) -> None:
     out.mkdir(parents=True, exist_ok=True)
+    if encoder_layers:
+        save_file(encoder_layers, str(out / ENCODER_LAYERS), metadata={"format": FORMAT})
     state = {
         f"{name}.{k}": v.detach().cpu().contiguous() for name, m in models.all() for k, v in m.state_dict().items()
     }
@@ -176,10 +181,13 @@ def _model_card(config: dict[str, Any], vocab: SkillVocab, metrics: dict[str, An
     train = config["train"]
     data = config["data"]
     best = metrics.get("validation", {})
+    tuned = enc.get("finetuned_layers", 0)
+    frozen = f"top {tuned} layers fine-tuned, `{ENCODER_LAYERS}`" if tuned else "frozen"
     lines = [
         f"# Dialogue manager for skill `{config['skill']}`",
         "",
-        "Three models on a frozen pretrained encoder, trained by Colloquy (`python -m modeling train`):",
+        f"Three models on a {'partly fine-tuned' if tuned else 'frozen'} pretrained encoder, trained by Colloquy",
+        "(`python -m modeling train`):",
         "NER (BiLSTM tagger with hierarchical dialogue context), action prediction (hierarchical LSTM and",
         "a feed-forward head over APIs, response templates and `wait_for_user`) and argument filling",
         "(attention pointer over context entities). Predictions are checked against the skill spec at run time.",
@@ -187,7 +195,7 @@ def _model_card(config: dict[str, Any], vocab: SkillVocab, metrics: dict[str, An
         "| | |",
         "|---|---|",
         f"| spec hash | `{config['spec_hash']}` |",
-        f"| encoder | `{enc['name']}` (identity `{enc['identity']}`, hidden {enc['hidden']}, frozen) |",
+        f"| encoder | `{enc['name']}` (identity `{enc['identity']}`, hidden {enc['hidden']}, {frozen}) |",
         f"| created | {datetime.datetime.now(datetime.UTC).isoformat(timespec='seconds')} |",
         f"| library versions | Python {platform.python_version()}, torch {torch.__version__}, "
         f"transformers {transformers.__version__} |",

@@ -179,7 +179,8 @@ def collate(
     for i, lab in enumerate(ner_labels):
         labels_np[i, : len(lab)] = lab
     batch["ap_context"] = torch.from_numpy(np.concatenate(ap_ctx))
-    batch["ap_utterance"] = torch.from_numpy(np.stack(ap_utt).astype(np.float32))
+    utterances = np.stack(ap_utt) if ap_utt else np.zeros((0, hidden))  # a batch of user-only dialogues
+    batch["ap_utterance"] = torch.from_numpy(utterances.astype(np.float32))
     batch["ap_state"] = torch.from_numpy(np.concatenate(ap_state).astype(np.float32))
     batch["af_context"] = torch.from_numpy(np.concatenate(af_ctx))
     batch["af_action"] = torch.from_numpy(np.concatenate(af_action))

@@ -9,6 +9,7 @@ text, so a rebuild of the same skill encodes almost nothing.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import os
 import sqlite3
@@ -93,10 +94,48 @@ class TextEncoder:
         self.batch_size = batch_size
         self.hidden_size = int(self.model.config.hidden_size)
         self.identity = self._identity()
+        self.base_identity = self.identity  # the pretrained weights' identity, also after ``adapted``
         self.memory_limit = memory_limit  # texts kept in memory; the oldest are dropped first
         self._memory: dict[str, Encoded] = {}
         self._lock = threading.Lock()
         self._disk = _DiskCache(Path(cache_dir) / "embeddings.sqlite3", self.identity) if cache_dir else None
+
+    def copy_model(self) -> torch.nn.Module:
+        """An independent copy of the Transformer (for fine-tuning; this encoder is not changed)."""
+        model: torch.nn.Module = copy.deepcopy(self.model)
+        return model
+
+    def adapted(self, layers: dict[str, torch.Tensor]) -> TextEncoder:
+        """This encoder with some of its weights replaced (fine-tuned top layers, ``finetune.py``).
+
+        The copy has its own identity — the base identity and a hash of the new weights — so
+        its embeddings are cached apart from the base encoder's. This encoder is not changed.
+        """
+        names = dict(self.model.named_parameters())
+        unknown = sorted(set(layers) - set(names))
+        if unknown:
+            raise ValueError(f"{self.path}: the encoder has no parameters {', '.join(unknown[:3])}")
+        h = hashlib.sha256(self.identity.encode())
+        for name in sorted(layers):
+            t = layers[name]
+            if t.shape != names[name].shape:
+                expected = tuple(names[name].shape)
+                raise ValueError(f"{name}: shape {tuple(t.shape)} does not fit the encoder's {expected}")
+            h.update(name.encode())
+            h.update(t.detach().cpu().to(torch.float32).numpy().tobytes())
+        other = copy.copy(self)
+        other.model = self.copy_model()
+        with torch.no_grad():
+            for name, p in other.model.named_parameters():
+                if name in layers:
+                    p.copy_(layers[name].to(p.device, p.dtype))
+        other.model.eval()
+        other.base_identity = self.base_identity
+        other.identity = f"{self.base_identity}+ft-{h.hexdigest()[:16]}"
+        other._memory = {}
+        other._lock = threading.Lock()
+        other._disk = _DiskCache(self._disk.path, other.identity) if self._disk is not None else None
+        return other
 
     def _identity(self) -> str:
         # The weights file's size and mtime stand in for its content: hashing 90 MB per load costs ~0.3 s.
@@ -166,6 +205,7 @@ class _DiskCache:
 
     def __init__(self, path: Path, identity: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
         self.identity = identity
         self.db = sqlite3.connect(path, check_same_thread=False)
         self.db.execute(

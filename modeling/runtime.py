@@ -24,11 +24,12 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from safetensors.torch import load_file
 
 import skillspec
 from skillspec.annotated import WAIT
 
-from .artifact import Models, load_artifact
+from .artifact import ENCODER_LAYERS, Models, load_artifact
 from .consistency import Decision, check_action, confirmation_bindings
 from .data import candidate_tensors, token_tensors
 from .encoder import Encoded, TextEncoder, resolve_device
@@ -176,6 +177,18 @@ class DialogueManager:
         if encoder is None:
             enc_path = enc_cfg["path"] if Path(enc_cfg["path"], "config.json").is_file() else None
             encoder = TextEncoder(enc_path, device=device, max_length=enc_cfg["max_length"])
+        tuned = Path(path) / ENCODER_LAYERS
+        if enc_cfg.get("finetuned_layers"):
+            # The artifact carries the encoder's fine-tuned top layers: apply them to the base encoder.
+            if encoder.base_identity != enc_cfg["base_identity"]:
+                raise ValueError(
+                    f"{path}: fine-tuned from encoder {enc_cfg['name']} ({enc_cfg['base_identity']}), but the "
+                    f"encoder at {encoder.path} is {encoder.base_identity}; point COLLOQUY_ENCODER at it"
+                )
+            if not tuned.is_file():
+                raise FileNotFoundError(f"{tuned}: missing (the artifact was trained with a fine-tuned encoder)")
+            if encoder.identity != enc_cfg["identity"]:
+                encoder = encoder.adapted(load_file(str(tuned)))
         if encoder.identity != enc_cfg["identity"]:
             raise ValueError(
                 f"{path}: trained with encoder {enc_cfg['name']} ({enc_cfg['identity']}), but the encoder at "

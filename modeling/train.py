@@ -25,6 +25,7 @@ from .artifact import Models, build_models, save_artifact
 from .data import DialogueExample, collate, replay
 from .encoder import TextEncoder, resolve_device
 from .features import CANDIDATE_FEATURES, SkillIndex
+from .finetune import FinetuneConfig, finetune_encoder, finetune_examples
 from .ner import NERConfig
 
 # Simulated and sample dialogues are dated Thursday 15 January 2026 (docs/annotated-dialogues.md).
@@ -52,6 +53,11 @@ class TrainConfig:
     context: int = 128
     dropout: float = 0.2
     reference_date: str = REFERENCE_DATE.isoformat()  # what "tomorrow" is relative to in the data
+    # Fine-tune the encoder's top layers first (finetune.py): 0 keeps it frozen, the default. Meant
+    # for GPU builds; on a CPU it works, slowly, and the embeddings cache no longer spans builds.
+    finetune_layers: int = 0
+    finetune_epochs: int = 2
+    finetune_lr: float = 3e-5
     # Each sample dialogue (source "sample") counts this many times in training: the developer's own
     # examples are the most faithful data a build has, and a handful of them is lost among thousands.
     sample_weight: int = 1
@@ -59,7 +65,8 @@ class TrainConfig:
 
 @dataclass(frozen=True)
 class Progress:
-    """A progress report: ``phase`` is "encode", "featurize", "train", "validate" or "done"."""
+    """A progress report: ``phase`` is "finetune" (only with ``finetune_layers``), "encode",
+    "featurize", "train", "validate" or "done"."""
 
     phase: str
     done: int
@@ -100,6 +107,20 @@ def train(
         encoder = TextEncoder(
             config.encoder, device=config.device, max_length=config.max_length, cache_dir=config.cache_dir
         )
+    today = datetime.date.fromisoformat(config.reference_date)
+    index = SkillIndex(skill, hidden=encoder.hidden_size, today=today)
+    tuned: dict[str, torch.Tensor] | None = None
+    if config.finetune_layers:
+        tuned = finetune_encoder(
+            encoder,
+            index,
+            finetune_examples(index, weighted),
+            FinetuneConfig(
+                layers=config.finetune_layers, epochs=config.finetune_epochs, lr=config.finetune_lr, seed=config.seed
+            ),
+            progress=lambda step, steps, epoch, loss: report(Progress("finetune", step, steps, epoch, loss)),
+        )
+        encoder = encoder.adapted(tuned)
     texts = list(dict.fromkeys(t.text for d in dialogues for t in d.turns if isinstance(t, AUserTurn)))
     done = 0
 
@@ -109,8 +130,6 @@ def train(
         report(Progress("encode", done, len(texts)))
 
     encodings = dict(zip(texts, encoder.encode_many(texts, progress=encoded), strict=True))
-    today = datetime.date.fromisoformat(config.reference_date)
-    index = SkillIndex(skill, hidden=encoder.hidden_size, today=today)
     train_ex = _replay_all(index, weighted, encodings, report)
     val_ex = _replay_all(index, val_set, encodings, None) if val_set is not train_set else train_ex
 
@@ -178,8 +197,10 @@ def train(
         "name": Path(encoder.path).name,
         "path": encoder.path,
         "identity": encoder.identity,
+        "base_identity": encoder.base_identity,
         "hidden": encoder.hidden_size,
         "max_length": encoder.max_length,
+        "finetuned_layers": config.finetune_layers,
     }
     save_artifact(
         out,
@@ -190,6 +211,7 @@ def train(
         train_config=dataclasses.asdict(config),
         metrics=metrics,
         data=data,
+        encoder_layers=tuned,
     )
     report(Progress("done", 1, 1, epochs_run, metrics=final))
     return metrics

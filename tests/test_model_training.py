@@ -175,3 +175,21 @@ def test_sample_dialogues_can_count_more_than_simulated_ones(tmp_path, flights_s
     per_sample = sum(sum(1 for t in d.turns if t.speaker == "system" for _ in t.actions) for d in samples)
     assert steps(tmp_path / "b") - steps(tmp_path / "a") == 2 * per_sample
     assert once["epochs_run"] == thrice["epochs_run"] == 1
+
+
+def test_a_batch_of_dialogues_without_system_turns_still_collates(flights_skill, flights_dialogues, encoder):
+    """A dialogue can end on its first user turn (the user hung up): nothing for AP or AF to learn."""
+    import datetime
+
+    from modeling.data import collate, replay
+    from modeling.features import SkillIndex
+
+    first = flights_dialogues[0][0]
+    hung_up = first.model_copy(update={"turns": first.turns[:1]})
+    index = SkillIndex(flights_skill, hidden=encoder.hidden_size, today=datetime.date(2026, 1, 15))
+    encodings = {first.turns[0].text: encoder.encode(first.turns[0].text)}
+    batch, labels = collate([replay(index, hung_up, encodings)], encodings, index.hidden, index.turn_size)
+    assert batch["ap_utterance"].shape == (0, encoder.hidden_size) and len(labels["ap"]) == 0
+    assert batch["tokens"].shape[0] == 1 and int((labels["ner"] != -100).sum()) == len(
+        encodings[first.turns[0].text].offsets
+    )

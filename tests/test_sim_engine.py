@@ -375,7 +375,7 @@ def test_offers_after_a_reaction_when_the_samples_do():
     for d in spec["sample_dialogues"]:
         turns = d["turns"]
         moved: list[dict] = []
-        for t, turn in enumerate(turns):
+        for turn in turns:
             moved.append(turn)
             offer = [a for a in turn.get("actions", []) if a["name"] == "offer_booking"]
             if offer and any(a["kind"] == "api" for a in turn["actions"]):
