@@ -223,6 +223,7 @@ class RuleSystem:
         self.offered: str | None = None
         self.pending_offer: tuple[SystemAction, str] | None = None  # made once the user reacts to results
         self.last_call: dict[str, str] = {}
+        self.last_args: dict[str, dict[str, str]] = {}
         self.failed = False
 
     def act(self, plan: UserTurnPlan, rng: random.Random) -> list[SystemAction]:
@@ -308,19 +309,21 @@ class RuleSystem:
                 return [confirm]
         if self.api in self.last_call and not recall and not info.api.transactional:
             return self._respond(self.index.request_more)
+        again = self.last_args.get(self.api) == bound
         call_id, result = self.ctx.call(self.api, dict(bound), rng)
         self.last_call[self.api] = call_id
+        self.last_args[self.api] = dict(bound)
         call = SystemAction("api", self.api, dict(bound), call_id=call_id)
         self.failed = not (result.success and result.rows)
         if self.failed:
             self.ctx.phenomena.add(Phenomenon.API_FAILURE)
-            failure = self._best_bindable(info.failures, call_id)
+            failure = self._best_bindable(info.failures, call_id, "failure")
             return [call] + ([failure] if failure else self._respond(self.index.request_more))
         if info.api.transactional:
             self.confirmed = False
-            success = self._best_bindable(info.successes, call_id)
+            success = self._best_bindable(info.successes, call_id, "success")
             return [call, *([success] if success else []), *self._respond(self.index.request_more)]
-        shown = self._best_bindable(info.results, call_id)
+        shown = self._best_bindable(info.results, call_id, "more_results" if again else "results")
         actions = [call, *([shown] if shown else [])]
         for nxt in self.index.followers.get(self.api, []):
             offer = self._best_bindable(self.index.apis[nxt].offers, call_id)
@@ -341,13 +344,21 @@ class RuleSystem:
         action = self._best_bindable(templates)
         return [action] if action else []
 
-    def _best_bindable(self, templates: list[ResponseTemplate], call_id: str | None = None) -> SystemAction | None:
-        """The usable template that shows the most, first in authoring order among equals."""
+    def _best_bindable(
+        self, templates: list[ResponseTemplate], call_id: str | None = None, role: str | None = None
+    ) -> SystemAction | None:
+        """The usable template the samples use most in this ``role`` of a call (see
+        ``SkillIndex.template_uses``), then the one that shows the most, then the first authored."""
         best: SystemAction | None = None
+        best_key = (-1, -1)
         for t in templates:
             action = self._bind(t, call_id)
-            if action is not None and (best is None or len(action.bindings) > len(best.bindings)):
-                best = action
+            if action is None:
+                continue
+            used = self.index.template_uses[(self.api or "", role, t.name)] if role else 0
+            key = (used, len(action.bindings))
+            if key > best_key:
+                best, best_key = action, key
         return best
 
     def _bind(self, template: ResponseTemplate, call_id: str | None) -> SystemAction | None:

@@ -44,6 +44,10 @@ class SkillIndex:
     # Offered API -> whether the samples offer it in the turn that shows the results it follows
     # (True) or in a later turn, once the user has reacted to them ("sounds good") (False).
     offer_with_results: dict[str, bool] = field(default_factory=dict)
+    # (API, role, template) -> how often the samples answer a call of the API with the template,
+    # role "results", "more_results" (the same arguments again: "anything else?"), "success" or
+    # "failure". The system prefers what the samples do ("I found 10..." first, not on the next one).
+    template_uses: Counter[tuple[str, str, str]] = field(default_factory=Counter)
 
     @classmethod
     def build(cls, skill: Skill) -> SkillIndex:
@@ -98,6 +102,7 @@ class SkillIndex:
         for u in skill.utterance_sets:
             user_types.update(a.slot_type for a in u.arguments)
         offer_with_results = _offer_placement(skill, apis)
+        template_uses = _template_uses(skill, apis)
 
         from_result: dict[str, dict[str, tuple[str, str]]] = {}
         for b in apis.values():
@@ -125,6 +130,7 @@ class SkillIndex:
         return cls(
             followers=followers,
             offer_with_results=offer_with_results,
+            template_uses=template_uses,
             skill=skill,
             apis=apis,
             templates={t.name: t for t in reversed(skill.response_templates)},
@@ -166,3 +172,35 @@ def _offer_placement(skill: Skill, apis: dict[str, ApiInfo]) -> dict[str, bool]:
                 if t is not None and t.act is DialogAct.OFFER_API and t.api in apis:
                     (with_results if called else later)[t.api] += 1
     return {name: with_results[name] >= later[name] for name in apis}
+
+
+_ROLES = {
+    DialogAct.OFFER: "results",
+    DialogAct.INFORM: "results",
+    DialogAct.NOTIFY_SUCCESS: "success",
+    DialogAct.NOTIFY_FAILURE: "failure",
+}
+
+
+def _template_uses(skill: Skill, apis: dict[str, ApiInfo]) -> Counter[tuple[str, str, str]]:
+    """How the sample dialogues answer each API call: (API, role, template) -> count."""
+    uses: Counter[tuple[str, str, str]] = Counter()
+    templates = {t.name: t for t in skill.response_templates}
+    for d in skill.sample_dialogues:
+        if d.test:
+            continue
+        last: dict[str, dict[str, str]] = {}  # API -> arguments of its last call
+        for turn in d.turns:
+            if not isinstance(turn, SystemTurn):
+                continue
+            api, again = None, False
+            for a in turn.actions:
+                if a.kind is ActionKind.API:
+                    api, again = a.name, last.get(a.name) == a.arguments
+                    last[a.name] = dict(a.arguments)
+                    continue
+                t = templates.get(a.name)
+                role = _ROLES.get(t.act) if t is not None and api in apis else None
+                if api is not None and role is not None:
+                    uses[(api, f"more_{role}" if again and role == "results" else role, a.name)] += 1
+    return uses

@@ -4,6 +4,7 @@ determinism, and the command line."""
 import json
 import subprocess
 import sys
+from collections import Counter
 from functools import cache
 
 import pytest
@@ -401,3 +402,38 @@ def test_offers_after_a_reaction_when_the_samples_do():
     assert offered > 50 and "proactive_offer" in {p for d in ds for p in d["phenomena"]}
     # A reaction is answered with the offer whenever one can be made.
     assert reacted_without_offer == 0
+
+
+def test_template_uses_are_counted_per_role_from_the_samples():
+    from simulator.skillindex import SkillIndex
+
+    uses = SkillIndex.build(skill("flights")).template_uses
+    assert uses[("SearchFlights", "results", "offer_flight")] == 9
+    assert uses[("SearchFlights", "more_results", "offer_flight")] == 2  # "anything else?": same arguments
+    assert uses[("BookFlight", "success", "booked")] == 7
+    assert uses[("SearchFlights", "failure", "no_flights")] == 1
+
+
+@needs_sgd()
+def test_the_system_answers_calls_with_the_templates_the_samples_use():
+    """Restaurants_1's samples count the results the first time ("I found 10 restaurants...") but not
+    when the user asks for another one, and confirm a booking with the plain notify_success."""
+    from simulator.sgd import import_sgd
+
+    imported = import_sgd(SGD / "schema.json", [SGD / "dialogues_Restaurants_1.json"], "Restaurants_1", 10, None)
+    first, more, success = Counter(), Counter(), Counter()
+    for d in Simulator.for_skill(imported.skill).dialogues(300, seed=1):
+        last: dict[str, list] = {}
+        for turn in d["turns"][1::2]:
+            for call, shown in zip(turn["actions"], turn["actions"][1:], strict=False):
+                if call["kind"] != "api" or shown["kind"] != "response" or not call["results"]:
+                    continue  # a failed call is answered by a failure template
+                values = [(a["name"], a["value"]) for a in call["arguments"]]
+                if call["name"] == "FindRestaurants":
+                    (more if last.get(call["name"]) == values else first)[shown["name"]] += 1
+                else:
+                    success[shown["name"]] += 1
+                last[call["name"]] = values
+    assert first.most_common(1)[0][0] == "inform_count_offer_restaurant_name_city"
+    assert set(more) == {"offer_restaurant_name_city"} and sum(more.values()) > 10
+    assert success.most_common(1)[0][0] == "notify_success"
