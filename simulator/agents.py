@@ -57,7 +57,7 @@ class Context:
         return None
 
 
-ACKNOWLEDGE_RATE = 0.5  # of result turns without an offer that the user answers with a bare "sounds good"
+ACKNOWLEDGE_RATE = 0.5  # of result turns without an offer, and of successes, answered with a bare "sounds good"
 
 
 def _acts_of(index: SkillIndex, actions: Sequence[SystemAction]) -> list[tuple[DialogAct, ResponseTemplate]]:
@@ -117,6 +117,10 @@ class AgendaUser:
                 self.current.values[arg] = new
                 return UserTurnPlan([UserAct.CHANGE], mentions={arg: new})
             return UserTurnPlan([UserAct.GOODBYE])
+        success = called and DialogAct.NOTIFY_SUCCESS in kinds and DialogAct.REQUEST_MORE not in kinds
+        if success and rng.random() < ACKNOWLEDGE_RATE:
+            self.reacted = True
+            return UserTurnPlan([UserAct.AFFIRM])  # "thanks!": the system then asks "anything else?"
         if called and kinds & {DialogAct.OFFER, DialogAct.INFORM}:
             if self.more > 0:
                 self.more -= 1
@@ -232,8 +236,9 @@ class RuleSystem:
             return self._respond(self.index.goodbyes)
         awaiting, self.awaiting = self.awaiting, None
         pending, self.pending_offer = self.pending_offer, None
-        if pending is not None and awaiting == "reaction" and set(plan.acts) == {UserAct.AFFIRM} and not plan.entities:
-            return self._offer(*pending)
+        if awaiting == "reaction" and set(plan.acts) == {UserAct.AFFIRM} and not plan.entities:
+            # A bare "sounds good" / "thanks" to results or a success: offer what comes next, or ask.
+            return self._offer(*pending) if pending is not None else self._respond(self.index.request_more)
         self.said.update(plan.entities)
         current = set(plan.entities.values())
         if UserAct.INVOKE in acts and plan.api is not None:
@@ -293,14 +298,16 @@ class RuleSystem:
         bound = self.bound[self.api]
         missing = [a for a in info.required if a not in bound]
         if missing:
-            # The usable request that asks for the most of what is missing; the first authored among equals.
+            # Of the usable requests, the one the samples ask with most (some systems ask one thing at
+            # a time), then the one that asks for the most of what is missing, then the first authored.
             request: SystemAction | None = None
-            asked = 0
+            best = (-1, 0)
             for requested, template in info.requests:
-                if requested <= set(missing) and len(requested) > asked:
+                key = (self.index.template_uses[(self.api, "request", template.name)], len(requested))
+                if requested <= set(missing) and key > best:
                     action = self._bind(template, None)
                     if action is not None:
-                        request, asked = action, len(requested)
+                        request, best = action, key
             return [request] if request is not None else self._respond(self.index.goodbyes)
         if info.api.transactional and not self.confirmed:
             confirm = self._best_bindable(info.confirms)
@@ -322,6 +329,10 @@ class RuleSystem:
         if info.api.transactional:
             self.confirmed = False
             success = self._best_bindable(info.successes, call_id, "success")
+            if success is not None and not self.index.request_more_with_success:
+                # As the samples do: "anything else?" only once the user has reacted ("thanks!").
+                self.awaiting = "reaction"
+                return [call, success]
             return [call, *([success] if success else []), *self._respond(self.index.request_more)]
         shown = self._best_bindable(info.results, call_id, "more_results" if again else "results")
         actions = [call, *([shown] if shown else [])]

@@ -46,8 +46,12 @@ class SkillIndex:
     offer_with_results: dict[str, bool] = field(default_factory=dict)
     # (API, role, template) -> how often the samples answer a call of the API with the template,
     # role "results", "more_results" (the same arguments again: "anything else?"), "success" or
-    # "failure". The system prefers what the samples do ("I found 10..." first, not on the next one).
+    # "failure", or ask for its arguments with it (role "request"). The system prefers what the
+    # samples do ("I found 10..." first, not on the next one; one question at a time).
     template_uses: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+    # Whether the samples ask "anything else?" in the turn that reports a transaction's success
+    # (True) or only after the user has reacted to it (False).
+    request_more_with_success: bool = True
 
     @classmethod
     def build(cls, skill: Skill) -> SkillIndex:
@@ -103,6 +107,7 @@ class SkillIndex:
             user_types.update(a.slot_type for a in u.arguments)
         offer_with_results = _offer_placement(skill, apis)
         template_uses = _template_uses(skill, apis)
+        request_more_with_success = _request_more_with_success(skill)
 
         from_result: dict[str, dict[str, tuple[str, str]]] = {}
         for b in apis.values():
@@ -131,6 +136,7 @@ class SkillIndex:
             followers=followers,
             offer_with_results=offer_with_results,
             template_uses=template_uses,
+            request_more_with_success=request_more_with_success,
             skill=skill,
             apis=apis,
             templates={t.name: t for t in reversed(skill.response_templates)},
@@ -174,6 +180,21 @@ def _offer_placement(skill: Skill, apis: dict[str, ApiInfo]) -> dict[str, bool]:
     return {name: with_results[name] >= later[name] for name in apis}
 
 
+def _request_more_with_success(skill: Skill) -> bool:
+    """Majority of the samples' success turns (ties, and none: with)."""
+    templates = {t.name: t.act for t in skill.response_templates}
+    votes: Counter[bool] = Counter()
+    for d in skill.sample_dialogues:
+        if d.test:
+            continue
+        for turn in d.turns:
+            if isinstance(turn, SystemTurn):
+                acts = {templates.get(a.name) for a in turn.actions if a.kind is ActionKind.RESPONSE}
+                if DialogAct.NOTIFY_SUCCESS in acts:
+                    votes[DialogAct.REQUEST_MORE in acts] += 1
+    return votes[True] >= votes[False]
+
+
 _ROLES = {
     DialogAct.OFFER: "results",
     DialogAct.INFORM: "results",
@@ -195,6 +216,9 @@ def _template_uses(skill: Skill, apis: dict[str, ApiInfo]) -> Counter[tuple[str,
                 continue
             api, again = None, False
             for a in turn.actions:
+                t = templates.get(a.name)
+                if t is not None and t.act is DialogAct.REQUEST_ARGS and t.api in apis:
+                    uses[(t.api, "request", a.name)] += 1
                 if a.kind is ActionKind.API:
                     api, again = a.name, last.get(a.name) == a.arguments
                     last[a.name] = dict(a.arguments)
