@@ -46,8 +46,7 @@ class SkillIndex:
     offer_with_results: dict[str, bool] = field(default_factory=dict)
     # (API, role, template) -> how often the samples answer a call of the API with the template,
     # role "results", "more_results" (the same arguments again: "anything else?"), "success" or
-    # "failure", or ask for its arguments with it (role "request"). The system prefers what the
-    # samples do ("I found 10..." first, not on the next one; one question at a time).
+    # "failure". The system prefers what the samples do ("I found 10..." first, not on the next one).
     template_uses: Counter[tuple[str, str, str]] = field(default_factory=Counter)
     # Whether the samples ask "anything else?" in the turn that reports a transaction's success
     # (True) or only after the user has reacted to it (False).
@@ -216,9 +215,6 @@ def _template_uses(skill: Skill, apis: dict[str, ApiInfo]) -> Counter[tuple[str,
                 continue
             api, again = None, False
             for a in turn.actions:
-                t = templates.get(a.name)
-                if t is not None and t.act is DialogAct.REQUEST_ARGS and t.api in apis:
-                    uses[(t.api, "request", a.name)] += 1
                 if a.kind is ActionKind.API:
                     api, again = a.name, last.get(a.name) == a.arguments
                     last[a.name] = dict(a.arguments)

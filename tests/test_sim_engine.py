@@ -440,9 +440,9 @@ def test_the_system_answers_calls_with_the_templates_the_samples_use():
 
 
 @needs_sgd()
-def test_successes_requests_and_reactions_follow_the_samples():
-    """Homes_1's samples report a visit booked without "anything else?" (asked only after the user's
-    "thanks"), and ask for the area alone more often than for area and bedrooms together."""
+def test_successes_and_reactions_follow_the_samples():
+    """Homes_1's samples report a visit booked without "anything else?": it is asked after the user's
+    "thanks"."""
     from simulator.sgd import import_sgd
     from simulator.skillindex import SkillIndex
 
@@ -450,9 +450,8 @@ def test_successes_requests_and_reactions_follow_the_samples():
     index = SkillIndex.build(skill_)
     assert index.request_more_with_success is False
     assert SkillIndex.build(skill("flights")).request_more_with_success is True
-    assert index.template_uses[("FindApartment", "request", "request_area")] == 7
     acts = {t.name: t.act.value for t in skill_.response_templates}
-    reacted = asked_after = first_requests = 0
+    successes = reacted = asked_after = 0
     for d in Simulator.for_skill(skill_).dialogues(300, seed=1):
         turns = d["turns"]
         for t, turn in enumerate(turns):
@@ -461,13 +460,10 @@ def test_successes_requests_and_reactions_follow_the_samples():
             names = [a["name"] for a in turn["actions"] if a["kind"] == "response"]
             if "notify_success" in {acts[n] for n in names}:
                 assert "request_more" not in {acts[n] for n in names}, d["id"]
+                successes += 1
                 if t + 2 < len(turns) and turns[t + 1]["acts"] == ["affirm"]:
                     reacted += 1
                     asked_after += [acts[n] for n in (a["name"] for a in turns[t + 2]["actions"][:-1])] == [
                         "request_more"
                     ]
-            if t == 1 and names and acts[names[0]] == "request_args":
-                first_requests += 1
-                assert names[0] != "request_area_number_of_beds", d["id"]
-    assert reacted > 20 and asked_after == reacted
-    assert first_requests > 20
+    assert successes > 20 and reacted == asked_after == successes
