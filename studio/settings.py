@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "studio.skills",
+    "studio.builds",
 ]
 
 MIDDLEWARE = [
@@ -77,6 +78,33 @@ else:
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": str(DATA_DIR / "colloquy.sqlite3")}}
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
+
+# --- builds on Celery workers (docs/builds.md) ---
+# Trained artifacts, build work files and the embeddings cache. Workers on other machines
+# must see the same directory (a shared volume).
+COLLOQUY_ARTIFACTS_DIR = Path(os.environ.get("COLLOQUY_ARTIFACTS_DIR", DATA_DIR / "artifacts"))
+BUILD_HEARTBEAT_SECONDS = float(os.environ.get("COLLOQUY_BUILD_HEARTBEAT_SECONDS", "5"))
+# A running stage silent this long lost its worker; the build fails (and can be retried).
+BUILD_STALE_SECONDS = float(os.environ.get("COLLOQUY_BUILD_STALE_SECONDS", "60"))
+BUILD_DEVICE = os.environ.get("COLLOQUY_BUILD_DEVICE", "auto")  # "auto": CUDA on a worker that has it
+
+CELERY_BROKER_URL = REDIS_URL or "filesystem://"
+if not REDIS_URL:
+    _queue_dir = DATA_DIR / "celery"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_queue_dir / "queue"),
+        "data_folder_out": str(_queue_dir / "queue"),
+        "processed_folder": str(_queue_dir / "processed"),
+        "store_processed": False,
+    }
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_DEFAULT_QUEUE = "cpu"
+CELERY_TASK_ROUTES = {"builds.train": {"queue": "gpu"}, "builds.*": {"queue": "cpu"}}
+# One task at a time per worker process, taken when it can start: long stages must not sit
+# behind one another in a busy worker's prefetch while another worker is idle.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -10,5 +10,6 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/", include("studio.skills.api_urls")),
+    path("api/", include("studio.builds.api_urls")),
     path("", include("studio.skills.urls")),
 ]

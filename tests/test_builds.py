@@ -1,0 +1,266 @@
+"""Builds on a real Celery worker process, with the real Redis broker and PostgreSQL.
+
+The worker is started once for this module (``worker``) against the test database and a
+Redis database of its own; builds use tiny settings so that each finishes in seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from studio.builds import services
+from studio.builds.models import Build
+from studio.skills import services as skill_services
+
+from .conftest import ROOT
+from .factories import UserFactory
+
+REDIS_TEST_URL = os.environ.get("COLLOQUY_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+TINY = {"dialogues": 40, "heldout": 10, "epochs": 1, "shards": 2, "seed": 3}
+STALE_SECONDS = 4
+
+
+class Worker:
+    """A ``celery -A studio worker -Q cpu,gpu`` process on the test database."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.env, self.log = env, log
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        name = f"test-{uuid.uuid4().hex[:8]}@%h"
+        cmd = [sys.executable, "-m", "celery", "-A", "studio", "worker", "-Q", "cpu,gpu", "-c", "2", "-n", name]
+        cmd += ["-l", "info", "--without-gossip", "--without-mingle", "--without-heartbeat"]
+        with self.log.open("ab") as out:
+            self.proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=out, stderr=out, start_new_session=True)
+        deadline = time.monotonic() + 60
+        while b" ready." not in self.log.read_bytes().split(name.split("@")[0].encode())[-1]:
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the worker did not start:\n{self.log.read_text()[-3000:]}")
+            time.sleep(0.2)
+
+    def kill(self) -> None:
+        """SIGKILL the worker and its pool processes, as a crash or the OOM killer would."""
+        assert self.proc is not None
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@pytest.fixture(scope="module")
+def worker(django_db_setup, django_db_blocker, tmp_path_factory):
+    import redis
+    from django.conf import settings
+    from django.db import connection
+
+    from studio.celery import app
+
+    redis.Redis.from_url(REDIS_TEST_URL).flushdb()  # no messages left over from an earlier run
+    artifacts = tmp_path_factory.mktemp("artifacts")
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        "REDIS_URL": REDIS_TEST_URL,
+        "COLLOQUY_ARTIFACTS_DIR": str(artifacts),
+        "COLLOQUY_BUILD_HEARTBEAT_SECONDS": "0.5",
+        "COLLOQUY_BUILD_STALE_SECONDS": str(STALE_SECONDS),
+        "COLLOQUY_BUILD_DEVICE": "cpu",
+        "OMP_NUM_THREADS": "1",
+    }
+    # The settings use the CELERY_ namespace: the app reads its keys with that prefix.
+    saved = {
+        "CELERY_BROKER_URL": app.conf.broker_url,
+        "CELERY_BROKER_TRANSPORT_OPTIONS": app.conf.broker_transport_options,
+    }
+    app.conf.update(CELERY_BROKER_URL=REDIS_TEST_URL, CELERY_BROKER_TRANSPORT_OPTIONS={})
+    old = (settings.COLLOQUY_ARTIFACTS_DIR, settings.BUILD_STALE_SECONDS)
+    settings.COLLOQUY_ARTIFACTS_DIR, settings.BUILD_STALE_SECONDS = artifacts, STALE_SECONDS
+    w = Worker(env, tmp_path_factory.mktemp("worker") / "worker.log")
+    w.start()
+    yield w
+    w.stop()
+    app.conf.update(**saved)
+    settings.COLLOQUY_ARTIFACTS_DIR, settings.BUILD_STALE_SECONDS = old
+
+
+@pytest.fixture
+def owner(transactional_db):
+    return UserFactory()
+
+
+@pytest.fixture
+def client_for(owner):
+    def make(user):
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+        return client
+
+    return make
+
+
+@pytest.fixture
+def flights(owner):
+    return skill_services.skill_import(owner=owner, data=(ROOT / "examples" / "flights.json").read_bytes())
+
+
+def wait_for(client, build_id: int, statuses: set[str], timeout: float = 180, stage: str | None = None) -> dict:
+    """Poll the API until the build has one of ``statuses`` (and, if given, is running ``stage`` on a worker)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        body = client.get(f"/api/builds/{build_id}/").json()
+        if body["status"] in statuses and (stage is None or body["stages"][stage]["state"] == "running"):
+            return body
+        if body["status"] in {"ready", "failed", "cancelled"} - statuses:
+            raise AssertionError(f"build {build_id} ended {body['status']}: {body['error']}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"build {build_id} still {body['status']} / {body['stage']} after {timeout} s")
+        time.sleep(0.3)
+
+
+def test_settings_are_checked_field_by_field():
+    assert services.build_settings_parse({"preset": "draft"}).dialogues == 1000
+    assert services.build_settings_parse(None) == services.BuildSettings()
+    with pytest.raises(services.SpecValidationError) as exc:
+        services.build_settings_parse({"preset": "huge", "dialogues": 5, "epochs": "3", "colour": 1, "seed": True})
+    issues = {i.path: i.message for i in exc.value.issues}
+    assert issues["preset"].startswith("unknown preset 'huge'")
+    assert issues["dialogues"] == "must be between 10 and 200,000"
+    assert issues["epochs"] == issues["seed"] == "must be a whole number"
+    assert issues["colour"].startswith("unknown setting")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_build_runs_every_stage_on_a_worker_and_deploys(worker, owner, flights, client_for):
+    api = client_for(owner)
+    created = api.post(f"/api/skills/{flights.pk}/builds/", TINY, format="json")
+    assert created.status_code == 201, created.json()
+    build_id = created.json()["id"]
+    assert created.json()["status"] == "queued" and created.json()["number"] == 1
+    # Editing the skill during the build does not change what is built.
+    skill_services.skill_update(skill=flights, name="Flights, renamed", description="")
+
+    body = wait_for(api, build_id, {"ready"})
+    assert body["progress"] == 1.0 and body["stage"] == "package"
+    assert all(s["state"] == "done" for s in body["stages"].values())
+    assert body["stages"]["simulate"]["done"] == TINY["dialogues"]
+    heldout = body["metrics"]["heldout"]
+    for key in ("ner_f1", "action_accuracy", "action_signature_accuracy", "api_call_f1", "dialogue_accuracy"):
+        assert 0.0 <= heldout[key] <= 1.0
+    assert heldout["dialogues"] == TINY["heldout"]
+    assert body["metrics"]["test"]["dialogues"] == 1  # flights has one test conversation
+    build = Build.objects.get(pk=build_id)
+    assert [h["epoch"] for h in build.history] == [1]
+    assert build.spec["name"] == "Flights"
+    artifact = Path(build.artifact_path)
+    assert json.loads((artifact / "skill.json").read_text())["name"] == "Flights"
+    assert json.loads((artifact / "MANIFEST.json").read_text())["sha256"] == build.artifact_checksum
+    assert not (artifact.parent / "work" / "artifact.tmp").exists()
+    messages = [line.message for line in build.log_lines.all()]
+    assert messages[0].startswith("queued by") and messages[-1].startswith("ready: artifact")
+
+    deployed = api.post(f"/api/builds/{build_id}/deploy/")
+    assert deployed.status_code == 200 and deployed.json()["live"] is True
+    # Another user sees none of it.
+    stranger = client_for(UserFactory())
+    assert stranger.get(f"/api/builds/{build_id}/").status_code == 404
+    assert stranger.post(f"/api/builds/{build_id}/deploy/").status_code == 404
+    assert stranger.get(f"/api/skills/{flights.pk}/builds/").status_code == 404
+    # A damaged artifact cannot be deployed.
+    with (artifact / "model.safetensors").open("ab") as f:
+        f.write(b"\0")
+    refused = api.post(f"/api/builds/{build_id}/deploy/")
+    assert refused.status_code == 409 and "do not match the checksum" in refused.json()["errors"][0]["message"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_builds_of_one_skill_run_at_once_and_roll_back(worker, owner, flights, client_for):
+    api = client_for(owner)
+    ids = [
+        api.post(f"/api/skills/{flights.pk}/builds/", {**TINY, "seed": seed}, format="json").json()["id"]
+        for seed in (5, 6)
+    ]
+    bodies = [wait_for(api, i, {"ready"}) for i in ids]
+    builds = [Build.objects.get(pk=i) for i in ids]
+    assert [b.number for b in builds] == [1, 2]
+    assert builds[0].artifact_path != builds[1].artifact_path
+    assert builds[0].artifact_checksum != builds[1].artifact_checksum
+    # They ran at the same time: each started before the other finished.
+    assert builds[0].started_at < builds[1].finished_at and builds[1].started_at < builds[0].finished_at
+    assert all(b["progress"] == 1.0 for b in bodies)
+
+    assert api.post(f"/api/skills/{flights.pk}/rollback/").status_code == 409  # nothing deployed yet
+    api.post(f"/api/builds/{ids[0]}/deploy/")
+    api.post(f"/api/builds/{ids[1]}/deploy/")
+    assert [b["live"] for b in (api.get(f"/api/builds/{i}/").json() for i in ids)] == [False, True]
+    rolled = api.post(f"/api/skills/{flights.pk}/rollback/")
+    assert rolled.status_code == 200 and rolled.json()["id"] == ids[0] and rolled.json()["live"] is True
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cancel_stops_a_build_and_retry_builds_it_again(worker, owner, flights, client_for):
+    api = client_for(owner)
+    build_id = api.post(
+        f"/api/skills/{flights.pk}/builds/", {**TINY, "dialogues": 20000, "shards": 1}, format="json"
+    ).json()["id"]
+    wait_for(api, build_id, {"running"}, stage="simulate")
+    cancelled = api.post(f"/api/builds/{build_id}/cancel/")
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+    time.sleep(2)  # the worker notices at its next progress report and stops
+    build = Build.objects.get(pk=build_id)
+    assert build.status == "cancelled" and not build.artifact_path
+    assert api.post(f"/api/builds/{build_id}/cancel/").status_code == 409
+    assert api.post(f"/api/builds/{build_id}/deploy/").status_code == 409
+
+    retry = api.post(f"/api/builds/{build_id}/retry/")
+    assert retry.status_code == 201 and retry.json()["number"] == 2
+    assert Build.objects.get(pk=retry.json()["id"]).spec == build.spec
+    api.post(f"/api/builds/{retry.json()['id']}/cancel/")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_bad_requests_get_specific_errors(worker, owner, flights, client_for):
+    api = client_for(owner)
+    bad = api.post(f"/api/skills/{flights.pk}/builds/", {"preset": "huge", "epochs": 0}, format="json")
+    assert bad.status_code == 400
+    assert {e["path"] for e in bad.json()["errors"]} == {"preset", "epochs"}
+    assert Build.objects.count() == 0
+    assert api.get("/api/builds/999999/").status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_killed_worker_leaves_the_build_failed_not_running(worker, owner, flights, client_for):
+    api = client_for(owner)
+    build_id = api.post(
+        f"/api/skills/{flights.pk}/builds/", {**TINY, "dialogues": 300, "epochs": 20}, format="json"
+    ).json()["id"]
+    wait_for(api, build_id, {"running"}, stage="train")
+    worker.kill()
+    try:
+        body = wait_for(api, build_id, {"failed"}, timeout=STALE_SECONDS + 30)
+        assert body["stage"] == "train"
+        assert "stopped responding" in body["error"] and "Retry" in body["error"]
+        assert not Path(Build.objects.get(pk=build_id).artifact_path or "/nonexistent").exists()
+    finally:
+        worker.start()
+    retry = api.post(f"/api/builds/{build_id}/retry/", format="json")
+    assert retry.status_code == 201
+    api.post(f"/api/builds/{retry.json()['id']}/cancel/")
