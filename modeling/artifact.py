@@ -126,44 +126,68 @@ def loss_curves_svg(history: list[dict[str, Any]], width: int = 560, height: int
     series = {"train (sum)": [h["train_loss"] for h in history]}
     for name in ("ner", "ap", "af"):
         series[f"{name} validation"] = [h[name]["loss"] for h in history if name in h]
+    return line_chart_svg(series, log=True, y_label="loss (log)", width=width, height=height)
+
+
+def accuracy_curves_svg(history: list[dict[str, Any]], width: int = 560, height: int = 300) -> str:
+    """Each model's validation accuracy per epoch, as an SVG document."""
+    series = {f"{name} validation": [h[name]["accuracy"] for h in history if name in h] for name in ("ner", "ap", "af")}
+    return line_chart_svg(series, log=False, y_label="accuracy", width=width, height=height)
+
+
+def line_chart_svg(
+    series: dict[str, list[float]], *, log: bool, y_label: str, width: int = 560, height: int = 300
+) -> str:
+    """Per-epoch series as a line chart (an SVG document); ``log`` for a log-scale y axis, else 0 to 1."""
     colours = ["#444", "#1f77b4", "#d62728", "#2ca02c"]
+    if not log:
+        colours = colours[1:]
     left, right, top, bottom = 56, 150, 16, 36
-    values = [v for s in series.values() for v in s if v > 0]
+    values = [v for s in series.values() for v in s if v > 0 or not log]
+    n = max((len(s) for s in series.values()), default=0)
     svg = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" '
-        'font-size="11">',
+        f'font-size="11" role="img" aria-label="{y_label} per epoch">',
         f'<rect width="{width}" height="{height}" fill="white"/>',
     ]
-    if not values or len(history) < 1:
+    if not values or n < 1:
         svg.append(f'<text x="{left}" y="{height // 2}">no epochs recorded</text></svg>')
         return "\n".join(svg) + "\n"
-    lo, hi = math.log10(min(values)), math.log10(max(values))
-    hi = hi if hi > lo else lo + 1
-    n = len(history)
+    if log:
+        lo, hi = math.log10(min(values)), math.log10(max(values))
+        hi = hi if hi > lo else lo + 1
+    else:
+        lo, hi = 0.0, 1.0
     plot_w, plot_h = width - left - right, height - top - bottom
 
     def xy(i: int, v: float) -> tuple[float, float]:
         x = left + (plot_w * i / (n - 1) if n > 1 else plot_w / 2)
-        y = top + plot_h * (hi - math.log10(max(v, 10**lo))) / (hi - lo)
-        return x, y
+        y_value = math.log10(max(v, 10**lo)) if log else min(max(v, 0.0), 1.0)
+        return x, top + plot_h * (hi - y_value) / (hi - lo)
 
     svg.append(f'<rect x="{left}" y="{top}" width="{plot_w}" height="{plot_h}" fill="none" stroke="#ccc"/>')
-    for e in range(math.floor(lo), math.ceil(hi) + 1):
-        if lo <= e <= hi:
-            y = xy(0, 10.0**e)[1]
-            svg.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{y:.1f}" y2="{y:.1f}" stroke="#eee"/>')
-            svg.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">1e{e}</text>')
+    ticks = (
+        [(10.0**e, f"1e{e}") for e in range(math.floor(lo), math.ceil(hi) + 1) if lo <= e <= hi]
+        if log
+        else [(t / 4, f"{t / 4:.2f}") for t in range(5)]
+    )
+    for value, label in ticks:
+        y = xy(0, value)[1]
+        svg.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{y:.1f}" y2="{y:.1f}" stroke="#eee"/>')
+        svg.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{label}</text>')
     for i in range(n):
         x = xy(i, 1.0)[0]
         svg.append(f'<text x="{x:.1f}" y="{top + plot_h + 16}" text-anchor="middle">{i + 1}</text>')
     svg.append(f'<text x="{left + plot_w / 2}" y="{height - 4}" text-anchor="middle">epoch</text>')
     svg.append(
         f'<text x="12" y="{top + plot_h / 2}" transform="rotate(-90 12 {top + plot_h / 2})" '
-        'text-anchor="middle">loss (log)</text>'
+        f'text-anchor="middle">{y_label}</text>'
     )
-    for k, ((label, ys), colour) in enumerate(zip(series.items(), colours, strict=True)):
-        points = " ".join(f"{x:.1f},{y:.1f}" for x, y in (xy(i, v) for i, v in enumerate(ys) if v > 0))
+    for k, ((label, ys), colour) in enumerate(zip(series.items(), colours, strict=False)):
+        coords = [xy(i, v) for i, v in enumerate(ys) if v > 0 or not log]
+        points = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
         svg.append(f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="2"/>')
+        svg.extend(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" fill="{colour}"/>' for x, y in coords)
         ly = top + 14 + 18 * k
         svg.append(
             f'<line x1="{width - right + 10}" x2="{width - right + 30}" y1="{ly - 4}" y2="{ly - 4}" '

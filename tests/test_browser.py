@@ -174,3 +174,40 @@ def test_author_a_sample_dialogue_with_the_mouse(live_server, transactional_db, 
             "actions": [{"kind": "api", "name": "SearchFlights", "id": "c1", "arguments": {"origin": "e1"}}],
         },
     ]
+
+
+@pytest.mark.browser
+def test_build_watch_it_live_browse_and_deploy(live_server, transactional_db, worker, user):
+    from studio.skills import services as skill_services
+
+    from .conftest import ROOT
+
+    skill = skill_services.skill_import(owner=user, data=(ROOT / "examples" / "flights.json").read_bytes())
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 1000})
+            errors: list[str] = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.goto(live_server.url + reverse("login"))
+            page.get_by_label("Username").fill(user.username)
+            page.get_by_label("Password").fill(PASSWORD)
+            page.get_by_role("button", name="Sign in").click()
+            page.goto(f"{live_server.url}/skills/{skill.pk}/builds/")
+            page.get_by_text("Settings (leave empty").click()
+            for field, value in {"dialogues": "40", "heldout": "10", "epochs": "1", "shards": "2"}.items():
+                page.locator(f"#id_{field}").fill(value)
+            page.locator("#build-button").click()
+            expect(page).to_have_url(re.compile(r"/builds/\d+/$"))
+            # The page updates itself (htmx polling) until the build is ready: no reload here.
+            expect(page.locator("#build-status")).to_have_text("ready", timeout=180_000)
+            expect(page.locator(".charts svg")).to_have_count(2)
+            expect(page.locator("#metrics-heldout")).to_contain_text("action_signature_accuracy")
+            expect(page.locator("#build-log")).to_contain_text("ready: artifact")
+            page.locator("#deploy-button").click()
+            expect(page.locator(".badge", has_text="live")).to_be_visible()
+            page.get_by_role("link", name="generated dialogues").click()
+            expect(page.locator("mark.span").first).to_be_visible()
+            assert not errors, errors
+        finally:
+            browser.close()

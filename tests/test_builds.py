@@ -1,18 +1,13 @@
 """Builds on a real Celery worker process, with the real Redis broker and PostgreSQL.
 
-The worker is started once for this module (``worker``) against the test database and a
+The worker is started once per test session (``worker`` in conftest) against the test database and a
 Redis database of its own; builds use tiny settings so that each finishes in seconds.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
@@ -23,83 +18,10 @@ from studio.builds import services
 from studio.builds.models import Build
 from studio.skills import services as skill_services
 
-from .conftest import ROOT
+from .conftest import ROOT, STALE_SECONDS
 from .factories import UserFactory
 
-REDIS_TEST_URL = os.environ.get("COLLOQUY_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 TINY = {"dialogues": 40, "heldout": 10, "epochs": 1, "shards": 2, "seed": 3}
-STALE_SECONDS = 4
-
-
-class Worker:
-    """A ``celery -A studio worker -Q cpu,gpu`` process on the test database."""
-
-    def __init__(self, env: dict[str, str], log: Path) -> None:
-        self.env, self.log = env, log
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        name = f"test-{uuid.uuid4().hex[:8]}@%h"
-        cmd = [sys.executable, "-m", "celery", "-A", "studio", "worker", "-Q", "cpu,gpu", "-c", "2", "-n", name]
-        cmd += ["-l", "info", "--without-gossip", "--without-mingle", "--without-heartbeat"]
-        with self.log.open("ab") as out:
-            self.proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=out, stderr=out, start_new_session=True)
-        deadline = time.monotonic() + 60
-        while b" ready." not in self.log.read_bytes().split(name.split("@")[0].encode())[-1]:
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the worker did not start:\n{self.log.read_text()[-3000:]}")
-            time.sleep(0.2)
-
-    def kill(self) -> None:
-        """SIGKILL the worker and its pool processes, as a crash or the OOM killer would."""
-        assert self.proc is not None
-        os.killpg(self.proc.pid, signal.SIGKILL)
-        self.proc.wait()
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-
-@pytest.fixture(scope="module")
-def worker(django_db_setup, django_db_blocker, tmp_path_factory):
-    import redis
-    from django.conf import settings
-    from django.db import connection
-
-    from studio.celery import app
-
-    redis.Redis.from_url(REDIS_TEST_URL).flushdb()  # no messages left over from an earlier run
-    artifacts = tmp_path_factory.mktemp("artifacts")
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
-        "REDIS_URL": REDIS_TEST_URL,
-        "COLLOQUY_ARTIFACTS_DIR": str(artifacts),
-        "COLLOQUY_BUILD_HEARTBEAT_SECONDS": "0.5",
-        "COLLOQUY_BUILD_STALE_SECONDS": str(STALE_SECONDS),
-        "COLLOQUY_BUILD_DEVICE": "cpu",
-        "OMP_NUM_THREADS": "1",
-    }
-    # The settings use the CELERY_ namespace: the app reads its keys with that prefix.
-    saved = {
-        "CELERY_BROKER_URL": app.conf.broker_url,
-        "CELERY_BROKER_TRANSPORT_OPTIONS": app.conf.broker_transport_options,
-    }
-    app.conf.update(CELERY_BROKER_URL=REDIS_TEST_URL, CELERY_BROKER_TRANSPORT_OPTIONS={})
-    old = (settings.COLLOQUY_ARTIFACTS_DIR, settings.BUILD_STALE_SECONDS)
-    settings.COLLOQUY_ARTIFACTS_DIR, settings.BUILD_STALE_SECONDS = artifacts, STALE_SECONDS
-    w = Worker(env, tmp_path_factory.mktemp("worker") / "worker.log")
-    w.start()
-    yield w
-    w.stop()
-    app.conf.update(**saved)
-    settings.COLLOQUY_ARTIFACTS_DIR, settings.BUILD_STALE_SECONDS = old
 
 
 @pytest.fixture

@@ -138,7 +138,7 @@ def build_create(*, skill: Skill, user: User, settings: Any = None, retry_of: Bu
         spec_hash=spec_hash,
     )
     what = f"retry of build {retry_of.number}" if retry_of else "queued"
-    _log(build.pk, "", f"{what} by {user.get_username()}: {_describe(parsed)}")
+    _log(build.pk, "", f"{what} by {user.get_username()}: {describe_settings(parsed)}")
     transaction.on_commit(lambda: build_queue(build_id=build.pk, stage=Stage.VALIDATE))
     return build
 
@@ -152,7 +152,7 @@ def build_retry(*, build: Build, user: User) -> Build:
     return build_create(skill=build.skill, user=user, retry_of=build)
 
 
-def _describe(s: BuildSettings) -> str:
+def describe_settings(s: BuildSettings) -> str:
     return f"{s.dialogues:,} dialogues in {s.shards} shards, {s.heldout:,} held out, {s.epochs} epochs, seed {s.seed}"
 
 
@@ -259,6 +259,11 @@ def build_fail_stale(*, build_id: int | None = None) -> int:
 
 def build_dir(build_id: int) -> Path:
     return Path(django_settings.COLLOQUY_ARTIFACTS_DIR) / "builds" / str(build_id)
+
+
+def shard_path(build_id: int, shard: int) -> Path:
+    """A shard's simulated dialogues (JSON Lines, the annotated-dialogue format); kept after the build."""
+    return build_dir(build_id) / "work" / f"shard-{shard:03d}.jsonl"
 
 
 def _log(build_id: int, stage: str, message: str, *, level: str = "info") -> None:
@@ -399,7 +404,7 @@ def build_run_shard(*, build_id: int, shard: int) -> bool:
         start, n = _shard_sizes(s)[shard]
         report(0, n, unit="dialogues", force=True)
         sim = Simulator.for_skill(_spec(build))
-        out = build_dir(build_id) / "work" / f"shard-{shard:03d}.jsonl"
+        out = shard_path(build_id, shard)
         tmp = out.with_suffix(".tmp")
         with tmp.open("w", encoding="utf-8") as f:
             for i, d in enumerate(sim.dialogues(n, s.seed, start)):
@@ -418,19 +423,15 @@ def build_run_shard(*, build_id: int, shard: int) -> bool:
 
 
 def build_run_train(*, build_id: int) -> bool:
-    """Merge the shards and train the three models into a temporary artifact directory."""
+    """Train the three models on the shards' dialogues, into a temporary artifact directory."""
     from modeling.train import Progress, TrainConfig, train
     from skillspec.annotated import read_dialogues
 
     with _stage(build_id, Stage.TRAIN) as (build, report):
         s = _settings(build)
         work = build_dir(build_id) / "work"
-        merged = work / "train.jsonl"
-        with merged.open("w", encoding="utf-8") as out:
-            for shard in range(len(_shard_sizes(s))):
-                with (work / f"shard-{shard:03d}.jsonl").open(encoding="utf-8") as f:
-                    shutil.copyfileobj(f, out)
-        dialogues = list(read_dialogues(merged))
+        # The shards in order are the dialogues one process would have simulated with the seed.
+        dialogues = [d for i in range(len(_shard_sizes(s))) for d in read_dialogues(shard_path(build_id, i))]
         report(0, 1000, unit="‰", force=True)
         history: list[dict[str, Any]] = []
 
