@@ -1,10 +1,11 @@
 FROM python:3.11-slim
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1
 WORKDIR /app
-COPY pyproject.toml README.md ./
-COPY skillspec ./skillspec
-COPY studio ./studio
-RUN pip install --no-cache-dir .
+# PyTorch first, from the index that matches the machine: the CPU build by default (small);
+# the GPU worker builds with TORCH_INDEX=https://download.pytorch.org/whl/cu128.
+ARG TORCH_INDEX=https://download.pytorch.org/whl/cpu
+RUN pip install --no-cache-dir torch==2.13.0 --index-url ${TORCH_INDEX}
 COPY . .
+RUN pip install --no-cache-dir .
 EXPOSE 8000
 CMD ["gunicorn", "studio.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]

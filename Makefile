@@ -7,7 +7,7 @@ export DATABASE_URL ?=
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/colloquy
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-fast lint format schema services
+.PHONY: help install run worker test test-fast lint format schema services
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -22,12 +22,17 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 install: $(VENV)/.installed ## Create .venv and install Colloquy with its dev tools
 
-run: install ## Install, migrate, load the demo account and examples, serve http://localhost:8000
+run: install ## Install, migrate, load the demo and examples, start a build worker, serve http://localhost:8000
 	mkdir -p var
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_demo
-	@echo "Colloquy studio: http://localhost:$(PORT)/  (sign in as demo / demo-password)"
+	@echo "Colloquy studio: http://localhost:$(PORT)/  (sign in as demo / demo-password); build worker log: var/worker.log"
+	$(BIN)/celery -A studio worker -Q cpu,gpu -c 2 -l info --logfile var/worker.log & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+worker: install ## Run a build worker in the foreground (queues cpu and gpu; QUEUES=gpu for a GPU machine)
+	$(BIN)/celery -A studio worker -Q $${QUEUES:-cpu,gpu} -c $${CONCURRENCY:-2} -l info
 
 services: ## Start PostgreSQL and Redis if they are not running, and install Chromium for browser tests
 	bash .ci/services

@@ -24,7 +24,11 @@ app.autodiscover_tasks(["studio.builds"])
 def filesystem_queue_dirs() -> list[Path]:
     """The folders the filesystem transport needs (when it is the broker)."""
     options = app.conf.broker_transport_options or {}
-    return [Path(options[k]) for k in ("data_folder_in", "data_folder_out", "processed_folder") if k in options]
+    return [
+        Path(options[k])
+        for k in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder")
+        if k in options
+    ]
 
 
 def ensure_broker_dirs() -> None:

@@ -95,6 +95,7 @@ if not REDIS_URL:
         "data_folder_in": str(_queue_dir / "queue"),
         "data_folder_out": str(_queue_dir / "queue"),
         "processed_folder": str(_queue_dir / "processed"),
+        "control_folder": str(_queue_dir / "control"),  # kombu's default is ./control, in the working directory
         "store_processed": False,
     }
 CELERY_TASK_IGNORE_RESULT = True
@@ -104,7 +105,6 @@ CELERY_TASK_ROUTES = {"builds.train": {"queue": "gpu"}, "builds.*": {"queue": "c
 # behind one another in a busy worker's prefetch while another worker is idle.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

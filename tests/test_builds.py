@@ -186,3 +186,32 @@ def test_a_killed_worker_leaves_the_build_failed_not_running(worker, owner, flig
     retry = api.post(f"/api/builds/{build_id}/retry/", format="json")
     assert retry.status_code == 201
     api.post(f"/api/builds/{retry.json()['id']}/cancel/")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_without_redis_the_filesystem_broker_runs_builds(worker, owner, flights, client_for, tmp_path):
+    """`make run` with no services: the web process and the worker meet in a folder."""
+    from studio.celery import app, ensure_broker_dirs
+
+    from .conftest import Worker
+
+    queue = tmp_path / "celery"
+    options = {"data_folder_in": str(queue / "queue"), "data_folder_out": str(queue / "queue")}
+    options |= {"processed_folder": str(queue / "processed"), "control_folder": str(queue / "control")}
+    env = {k: v for k, v in worker.env.items() if k != "REDIS_URL"} | {"COLLOQUY_DATA_DIR": str(tmp_path)}
+    saved = {
+        "CELERY_BROKER_URL": app.conf.broker_url,
+        "CELERY_BROKER_TRANSPORT_OPTIONS": app.conf.broker_transport_options,
+    }
+    app.conf.update(CELERY_BROKER_URL="filesystem://", CELERY_BROKER_TRANSPORT_OPTIONS=options)
+    ensure_broker_dirs()
+    local = Worker(env, tmp_path / "worker.log")
+    try:
+        local.start()
+        api = client_for(owner)
+        build_id = api.post(f"/api/skills/{flights.pk}/builds/", TINY, format="json").json()["id"]
+        assert wait_for(api, build_id, {"ready"})["progress"] == 1.0
+        assert (queue / "queue").is_dir()
+    finally:
+        local.stop()
+        app.conf.update(**saved)

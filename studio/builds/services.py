@@ -347,7 +347,9 @@ def _stage(build_id: int, stage: str, part: int = 0) -> Iterator[tuple[Build, _P
     beat.start()
     try:
         yield build, progress
-        StageProgress.objects.filter(pk=progress.row.pk).update(state=StageProgress.State.DONE)
+        StageProgress.objects.filter(pk=progress.row.pk).update(
+            state=StageProgress.State.DONE, updated_at=timezone.now()
+        )
     finally:
         beat.stop.set()
         beat.join()
