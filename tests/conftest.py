@@ -139,6 +139,19 @@ def manager(flights_artifact, encoder):
 
 # ---------------------------------------------------------------- builds: a real Celery worker process
 
+
+def use_broker(url: str, options: dict) -> dict:
+    """Point this process's Celery app at another broker; returns the settings to restore."""
+    from studio.celery import app
+
+    # The settings use the CELERY_ namespace: the app reads its keys with that prefix.
+    saved = {"url": app.conf.broker_url, "options": app.conf.broker_transport_options}
+    app.conf.update(CELERY_BROKER_URL=url, CELERY_BROKER_TRANSPORT_OPTIONS=options)
+    app._pool = None  # connections are pooled per app: drop the old broker's
+    app.amqp._producer_pool = None
+    return saved
+
+
 REDIS_TEST_URL = os.environ.get("COLLOQUY_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 STALE_SECONDS = 4
 
@@ -183,8 +196,6 @@ def worker(django_db_setup, django_db_blocker, tmp_path_factory):
     from django.conf import settings
     from django.db import connection
 
-    from studio.celery import app
-
     redis.Redis.from_url(REDIS_TEST_URL).flushdb()  # no messages left over from an earlier run
     artifacts = tmp_path_factory.mktemp("artifacts")
     db = connection.settings_dict
@@ -198,17 +209,12 @@ def worker(django_db_setup, django_db_blocker, tmp_path_factory):
         "COLLOQUY_BUILD_DEVICE": "cpu",
         "OMP_NUM_THREADS": "1",
     }
-    # The settings use the CELERY_ namespace: the app reads its keys with that prefix.
-    saved = {
-        "CELERY_BROKER_URL": app.conf.broker_url,
-        "CELERY_BROKER_TRANSPORT_OPTIONS": app.conf.broker_transport_options,
-    }
-    app.conf.update(CELERY_BROKER_URL=REDIS_TEST_URL, CELERY_BROKER_TRANSPORT_OPTIONS={})
+    saved = use_broker(REDIS_TEST_URL, {})
     old = (settings.COLLOQUY_ARTIFACTS_DIR, settings.BUILD_STALE_SECONDS)
     settings.COLLOQUY_ARTIFACTS_DIR, settings.BUILD_STALE_SECONDS = artifacts, STALE_SECONDS
     w = Worker(env, tmp_path_factory.mktemp("worker") / "worker.log")
     w.start()
     yield w
     w.stop()
-    app.conf.update(**saved)
+    use_broker(**saved)
     settings.COLLOQUY_ARTIFACTS_DIR, settings.BUILD_STALE_SECONDS = old

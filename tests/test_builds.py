@@ -191,19 +191,15 @@ def test_a_killed_worker_leaves_the_build_failed_not_running(worker, owner, flig
 @pytest.mark.django_db(transaction=True)
 def test_without_redis_the_filesystem_broker_runs_builds(worker, owner, flights, client_for, tmp_path):
     """`make run` with no services: the web process and the worker meet in a folder."""
-    from studio.celery import app, ensure_broker_dirs
+    from studio.celery import ensure_broker_dirs
 
-    from .conftest import Worker
+    from .conftest import Worker, use_broker
 
     queue = tmp_path / "celery"
     options = {"data_folder_in": str(queue / "queue"), "data_folder_out": str(queue / "queue")}
     options |= {"processed_folder": str(queue / "processed"), "control_folder": str(queue / "control")}
     env = {k: v for k, v in worker.env.items() if k != "REDIS_URL"} | {"COLLOQUY_DATA_DIR": str(tmp_path)}
-    saved = {
-        "CELERY_BROKER_URL": app.conf.broker_url,
-        "CELERY_BROKER_TRANSPORT_OPTIONS": app.conf.broker_transport_options,
-    }
-    app.conf.update(CELERY_BROKER_URL="filesystem://", CELERY_BROKER_TRANSPORT_OPTIONS=options)
+    saved = use_broker("filesystem://", options)
     ensure_broker_dirs()
     local = Worker(env, tmp_path / "worker.log")
     try:
@@ -211,7 +207,24 @@ def test_without_redis_the_filesystem_broker_runs_builds(worker, owner, flights,
         api = client_for(owner)
         build_id = api.post(f"/api/skills/{flights.pk}/builds/", TINY, format="json").json()["id"]
         assert wait_for(api, build_id, {"ready"})["progress"] == 1.0
-        assert (queue / "queue").is_dir()
+        # This worker ran it: the session's Redis worker never saw it.
+        assert "builds.package" in local.log.read_text()
     finally:
         local.stop()
-        app.conf.update(**saved)
+        use_broker(**saved)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_broker_that_cannot_take_the_build_fails_it_with_the_reason(owner, flights, client_for):
+    from .conftest import use_broker
+
+    saved = use_broker("redis://127.0.0.1:9/0", {})  # nothing listens on port 9: the broker is down
+    try:
+        api = client_for(owner)
+        created = api.post(f"/api/skills/{flights.pk}/builds/", TINY, format="json")
+        assert created.status_code == 201
+        body = api.get(f"/api/builds/{created.json()['id']}/").json()
+        assert body["status"] == "failed" and body["stage"] == "validate"
+        assert body["error"].startswith("could not queue the validate stage:")
+    finally:
+        use_broker(**saved)
