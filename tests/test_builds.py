@@ -228,3 +228,27 @@ def test_a_broker_that_cannot_take_the_build_fails_it_with_the_reason(owner, fli
         assert body["error"].startswith("could not queue the validate stage:")
     finally:
         use_broker(**saved)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_progress_reports_ride_out_a_database_blip(owner, flights):
+    """A running stage whose database goes away for a moment keeps working and reports again after."""
+    from django.db import OperationalError, connection
+
+    from studio.builds.models import StageProgress
+
+    build = Build.objects.create(
+        skill=flights, number=1, status="running", settings=TINY, spec={}, spec_hash="0" * 64, started_by=owner
+    )
+    report = services._Part(build.pk, "train", 0)
+
+    def database_away(execute, sql, params, many, context):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    with connection.execute_wrapper(database_away):
+        report(5, 10, force=True)  # does not raise: the stage goes on
+    report(6, 10, force=True)
+    assert StageProgress.objects.get(build=build, stage="train").done == 6
+    Build.objects.filter(pk=build.pk).update(status="cancelled")
+    with pytest.raises(services.BuildStopped):
+        report(7, 10, force=True)

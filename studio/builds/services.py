@@ -26,7 +26,7 @@ from typing import Any
 
 from django.conf import settings as django_settings
 from django.contrib.auth.models import User
-from django.db import close_old_connections, connection, transaction
+from django.db import DatabaseError, close_old_connections, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -324,8 +324,15 @@ class _Part:
         for name, value in (("total", total), ("unit", unit), ("detail", detail)):
             if value is not None:
                 fields[name] = value[:200] if isinstance(value, str) else value
-        StageProgress.objects.filter(pk=self.row.pk).update(**fields)
-        status = Build.objects.filter(pk=self.build_id).values_list("status", flat=True).first()
+        try:
+            StageProgress.objects.filter(pk=self.row.pk).update(**fields)
+            status = Build.objects.filter(pk=self.build_id).values_list("status", flat=True).first()
+        except DatabaseError:
+            # The database is briefly away: the work goes on; the next report tries again. (If it
+            # stays away, the heartbeat goes silent and the build is failed as stale.)
+            connection.close_if_unusable_or_obsolete()
+            self.last = 0.0
+            return
         if status != Status.RUNNING:
             raise BuildStopped(f"build is {status}")
 
