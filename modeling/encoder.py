@@ -177,10 +177,11 @@ class TextEncoder:
                 del self._memory[next(iter(self._memory))]
             return out
 
-    @torch.inference_mode()
-    def _run(self, texts: list[str]) -> list[Encoded]:
+    def tokenize(self, texts: Sequence[str]) -> tuple[dict[str, torch.Tensor], np.ndarray, np.ndarray]:
+        """The model's inputs (on its device), each word piece's character offsets, and which
+        word pieces are the text's own (not [CLS], [SEP] or padding)."""
         batch = self.tokenizer(
-            texts,
+            list(texts),
             padding=True,
             truncation=True,
             max_length=self.max_length,
@@ -190,14 +191,17 @@ class TextEncoder:
         )
         offsets = batch.pop("offset_mapping").numpy()
         special = batch.pop("special_tokens_mask").numpy().astype(bool)
-        mask = batch["attention_mask"].numpy().astype(bool)
-        inputs = {k: v.to(self.device) for k, v in batch.items()}
+        keep = batch["attention_mask"].numpy().astype(bool) & ~special
+        return {k: v.to(self.device) for k, v in batch.items()}, offsets, keep
+
+    @torch.inference_mode()
+    def _run(self, texts: list[str]) -> list[Encoded]:
+        inputs, offsets, keep = self.tokenize(texts)
         hidden = self.model(**inputs).last_hidden_state.to(torch.float16).cpu().numpy()
-        out = []
-        for i in range(len(texts)):
-            keep = mask[i] & ~special[i]
-            out.append(Encoded(np.ascontiguousarray(hidden[i][keep]), offsets[i][keep].astype(np.int32)))
-        return out
+        return [
+            Encoded(np.ascontiguousarray(hidden[i][keep[i]]), offsets[i][keep[i]].astype(np.int32))
+            for i in range(len(texts))
+        ]
 
 
 class _DiskCache:

@@ -131,18 +131,7 @@ def _batch(
     encoder: TextEncoder, index: SkillIndex, chunk: Sequence[FinetuneExample]
 ) -> tuple[dict[str, torch.Tensor], torch.Tensor, torch.Tensor, torch.Tensor]:
     """Tokenised texts, the word-piece mask (no [CLS]/[SEP]/padding), BIO labels (-100 elsewhere), actions."""
-    batch = encoder.tokenizer(
-        [e.text for e in chunk],
-        padding=True,
-        truncation=True,
-        max_length=encoder.max_length,
-        return_offsets_mapping=True,
-        return_special_tokens_mask=True,
-        return_tensors="pt",
-    )
-    offsets = batch.pop("offset_mapping").numpy()
-    special = batch.pop("special_tokens_mask").numpy().astype(bool)
-    mask = batch["attention_mask"].numpy().astype(bool) & ~special
+    inputs, offsets, mask = encoder.tokenize([e.text for e in chunk])
     tags = np.full(mask.shape, -100, dtype=np.int64)
     bio = index.bio_index
     for i, e in enumerate(chunk):
@@ -156,7 +145,7 @@ def _batch(
                     first = False
     device = encoder.device
     return (
-        {k: v.to(device) for k, v in batch.items()},
+        inputs,
         torch.from_numpy(mask).to(device),
         torch.from_numpy(tags).to(device),
         torch.tensor([e.next_action for e in chunk], dtype=torch.long, device=device),

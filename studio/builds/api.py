@@ -8,6 +8,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import parsers, serializers, status
 from rest_framework.response import Response
 
+from modeling.metrics import CONTRACT_KEYS
 from studio.skills import selectors as skill_selectors
 from studio.skills.api import ERRORS, AuthenticatedRequest, BaseApi, ErrorsSerializer, _page
 
@@ -15,16 +16,7 @@ from . import selectors, services
 from .models import Build
 
 TAG = ["builds"]
-METRIC_KEYS = (
-    "ner_f1",
-    "action_accuracy",
-    "argument_accuracy",
-    "action_signature_accuracy",
-    "api_call_f1",
-    "dialogue_accuracy",
-    "dialogues",
-    "turns",
-)
+METRIC_KEYS = (*CONTRACT_KEYS, "dialogues", "turns")
 
 
 class BuildSettingsSerializer(serializers.Serializer[Any]):
