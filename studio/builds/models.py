@@ -1,8 +1,9 @@
 """Builds: a frozen snapshot of a skill turned into a dialogue manager, stage by stage, on workers.
 
 A build's ``spec`` is the skill spec as it was when the build was created; editing the
-skill afterwards does not touch it. Progress, metrics and curves are JSON the workers
-write as they go; the pages and the API read them. See docs/builds.md.
+skill afterwards does not touch it. Workers write progress (``StageProgress`` rows),
+metrics and the epoch history (JSON) as they go; the pages and the API read them. See
+docs/builds.md.
 """
 
 from __future__ import annotations
@@ -37,8 +38,6 @@ class Build(models.Model):
     settings = models.JSONField()  # dialogues, heldout, epochs, seed, shards (services.BuildSettings)
     spec = models.JSONField()  # the skill spec, frozen when the build was created
     spec_hash = models.CharField(max_length=64)
-    # stage -> {"done", "total", "unit", "started", "updated"}; the pages derive rate and ETA from it.
-    progress = models.JSONField(default=dict)
     history = models.JSONField(default=list)  # one row per training epoch: losses and accuracies (the curves)
     metrics = models.JSONField(default=dict)  # "heldout" and "test": the evaluation contract's figures
     error = models.TextField(blank=True, default="")
@@ -48,7 +47,6 @@ class Build(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
-    deployed_at = models.DateTimeField(null=True, blank=True)  # last time it went live
 
     class Meta:
         ordering = ["-number"]

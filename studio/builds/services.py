@@ -187,8 +187,6 @@ def build_deploy(*, build: Build, user: User) -> Deployment:
         raise BuildStateError(f"build {build.number} cannot be deployed: {problem}")
     Deployment.objects.filter(skill_id=build.skill_id, live=True).update(live=False)
     deployment = Deployment.objects.create(skill_id=build.skill_id, build=build, deployed_by=user)
-    build.deployed_at = timezone.now()
-    build.save(update_fields=["deployed_at"])
     _log(build.pk, "", f"deployed by {user.get_username()}")
     return deployment
 
