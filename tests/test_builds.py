@@ -133,6 +133,8 @@ def test_two_builds_of_one_skill_run_at_once_and_roll_back(worker, owner, flight
     api.post(f"/api/builds/{ids[0]}/deploy/")
     api.post(f"/api/builds/{ids[1]}/deploy/")
     assert [b["live"] for b in (api.get(f"/api/builds/{i}/").json() for i in ids)] == [False, True]
+    listed = api.get(f"/api/skills/{flights.pk}/builds/").json()["results"]  # newest first
+    assert [(b["id"], b["live"]) for b in listed] == [(ids[1], True), (ids[0], False)]
     rolled = api.post(f"/api/skills/{flights.pk}/rollback/")
     assert rolled.status_code == 200 and rolled.json()["id"] == ids[0] and rolled.json()["live"] is True
 

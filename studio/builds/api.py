@@ -51,9 +51,11 @@ class BuildSerializer(serializers.Serializer[Build]):
     artifact_checksum = serializers.CharField()
 
 
-def build_json(build: Build) -> dict[str, Any]:
+def build_json(build: Build, live: Build | None | bool = False) -> dict[str, Any]:
+    """The API's view of a build; ``live``: the skill's live build if the caller has it (False: look it up)."""
     progress = selectors.build_progress(build=build)
-    live = selectors.live_build(skill=build.skill)
+    if live is False:
+        live = selectors.live_build(skill=build.skill)
     metrics = {
         name: ({k: m[k] for k in (*METRIC_KEYS, "per_action", "confusion") if k in m} if m else None)
         for name, m in (build.metrics or {}).items()
@@ -70,7 +72,7 @@ def build_json(build: Build) -> dict[str, Any]:
         "settings": build.settings,
         "spec_hash": build.spec_hash,
         "error": build.error,
-        "live": live is not None and live.pk == build.pk,
+        "live": isinstance(live, Build) and live.pk == build.pk,
         "started_by": build.started_by.get_username() if build.started_by else None,
         "created_at": build.created_at,
         "started_at": build.started_at,
@@ -95,7 +97,8 @@ class SkillBuildsApi(BaseApi):
         """The skill's builds, newest first."""
         skill = skill_selectors.skill_get(user=request.user, skill_id=skill_id)
         services.build_fail_stale()
-        return _page(request, self, selectors.build_list(skill=skill), build_json)
+        live = selectors.live_build(skill=skill)  # once for the page, not once per build
+        return _page(request, self, selectors.build_list(skill=skill), lambda b: build_json(b, live))
 
     @extend_schema(
         operation_id="builds_create",
