@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from skillspec import DialogAct, ResponseTemplate, UserAct
 
-from .protocols import ApiResult, Goal, Phenomenon, SystemAction, Task, UserTurnPlan, ValueSource
+from .protocols import ApiResult, Goal, Phenomenon, Question, SystemAction, Task, UserTurnPlan, ValueSource
 from .skillindex import SkillIndex
 from .text import Value
 
@@ -58,6 +58,7 @@ class Context:
 
 
 ACKNOWLEDGE_RATE = 0.5  # of result turns without an offer that the user answers with a bare "sounds good"
+MAX_QUESTIONS = 3  # about results, per dialogue
 
 
 def _acts_of(index: SkillIndex, actions: Sequence[SystemAction]) -> list[tuple[DialogAct, ResponseTemplate]]:
@@ -82,6 +83,10 @@ class AgendaUser:
         self.more = goal.request_more
         self.finished_tasks = 0
         self.reacted = False  # the last turn was a bare "sounds good" to results
+        # The last turn asked a question about "results" or a "success"; what had been offered then.
+        self.asking: str | None = None
+        self.offered_then: str | None = None
+        self.questions_left = MAX_QUESTIONS
 
     @property
     def current(self) -> Task:
@@ -89,6 +94,7 @@ class AgendaUser:
 
     def respond(self, system_actions: Sequence[SystemAction], rng: random.Random) -> UserTurnPlan | None:
         reacted, self.reacted = self.reacted, False
+        asking, self.asking = self.asking, None
         if not system_actions:
             # Silence after "sounds good" (a skill without "anything else?"): move on.
             return self._next_task(None, rng) if reacted else self._invoke(rng)
@@ -117,11 +123,27 @@ class AgendaUser:
                 self.current.values[arg] = new
                 return UserTurnPlan([UserAct.CHANGE], mentions={arg: new})
             return UserTurnPlan([UserAct.GOODBYE])
-        if called and DialogAct.NOTIFY_SUCCESS in kinds and DialogAct.REQUEST_MORE not in kinds:
+        offered = next((t.api for a, t in acts if a is DialogAct.OFFER_API), None)
+        if asking is not None and not called:
+            # The system answered the question: carry on as after what it was about.
+            seen, offered = asking, self.offered_then
+        elif called and DialogAct.NOTIFY_SUCCESS in kinds and DialogAct.REQUEST_MORE not in kinds:
+            seen = "success"
+        elif called and kinds & {DialogAct.OFFER, DialogAct.INFORM}:
+            seen = "results"
+        else:
+            seen = None
+        ask = seen is not None and self.questions_left > 0 and bool(self.index.questions)
+        if ask and rng.random() < self.index.question_rate:
+            # "Are pets allowed?": as often as the sample users ask, one of their questions.
+            self.questions_left -= 1
+            self.asking, self.offered_then = seen, offered
+            return UserTurnPlan([], question=rng.choice(self.index.questions))
+        if seen == "success":
             # Done, and not asked for more: the user says thanks and lets the system go on ("anything else?").
             self.reacted = True
-            return UserTurnPlan([UserAct.AFFIRM])
-        if called and kinds & {DialogAct.OFFER, DialogAct.INFORM}:
+            return UserTurnPlan([UserAct.AFFIRM], reaction="success")
+        if seen == "results":
             if self.more > 0:
                 self.more -= 1
                 return UserTurnPlan([UserAct.REQUEST_MORE])
@@ -131,12 +153,11 @@ class AgendaUser:
                 _, arg, new = change
                 self.current.values[arg] = new
                 return UserTurnPlan([UserAct.CHANGE], mentions={arg: new})
-            if DialogAct.OFFER_API not in kinds and rng.random() < ACKNOWLEDGE_RATE:
+            if offered is None and rng.random() < ACKNOWLEDGE_RATE:
                 # "Sounds good": the user reacts to the results before moving on; a system that
                 # offers the next API only then (as the samples show) offers it now.
                 self.reacted = True
-                return UserTurnPlan([UserAct.AFFIRM])
-        offered = next((t.api for a, t in acts if a is DialogAct.OFFER_API), None)
+                return UserTurnPlan([UserAct.AFFIRM], reaction="results")
         return self._next_task(offered, rng)
 
     def _next_task(self, offered: str | None, rng: random.Random) -> UserTurnPlan:
@@ -234,6 +255,9 @@ class RuleSystem:
         acts = set(plan.acts)
         if UserAct.GOODBYE in acts:
             return self._respond(self.index.goodbyes)
+        if plan.question is not None:
+            # A question about what was found leaves pending what the system was waiting for.
+            return self._answer(plan.question) or self._respond(self.index.request_more)
         awaiting, self.awaiting = self.awaiting, None
         pending, self.pending_offer = self.pending_offer, None
         if awaiting == "reaction" and set(plan.acts) == {UserAct.AFFIRM} and not plan.entities:
@@ -345,6 +369,23 @@ class RuleSystem:
                     self.awaiting, self.pending_offer = "reaction", (offer, nxt)
                 break
         return actions
+
+    def _answer(self, question: Question) -> list[SystemAction]:
+        """The question's sample answers, showing the latest results of the fields they name."""
+        answers = []
+        results = [e for e in reversed(self.ctx.entities.values()) if "." in e.id]
+        for name in question.answers:
+            template = self.index.templates[name]
+            bindings: dict[str, str] = {}
+            for arg in template.arguments:
+                entity = next(
+                    (e for e in results if e.id.split(".", 1)[1] == arg.name and e.slot_type == arg.slot_type), None
+                ) or next((e for e in results if e.slot_type == arg.slot_type), None)
+                if entity is None:
+                    return []
+                bindings[arg.name] = entity.id
+            answers.append(SystemAction("response", name, bindings))
+        return answers
 
     def _offer(self, offer: SystemAction, api: str) -> list[SystemAction]:
         self.awaiting, self.offered = "offer_api", api

@@ -553,6 +553,12 @@ _FALLBACKS: dict[UserAct, tuple[str, ...]] = {
     UserAct.REQUEST_MORE: ("Another one?", "Anything else?", "Do you have any other options?", "What else is there?"),
     UserAct.GOODBYE: ("Thanks, bye", "That's all, thanks", "Goodbye", "No, that's it. Bye!"),
 }
+# Bare reactions when the samples show none (see UserTurnPlan.reaction).
+_REACTIONS: dict[str, tuple[str, ...]] = {
+    "results": ("Sounds good.", "That sounds nice.", "Great.", "Okay, that works for me.", "That one sounds good."),
+    "success": ("Thank you.", "Thanks!", "Great, thanks.", "Thanks a lot.", "Perfect, thank you."),
+}
+_RESULT_ACTS = frozenset({DialogAct.OFFER, DialogAct.INFORM})
 # System acts that show the user has started on an API.
 _ENGAGING = frozenset({DialogAct.REQUEST_ARGS, DialogAct.CONFIRM_ARGS, DialogAct.CONFIRM_API})
 _MENTION_ACTS = frozenset({UserAct.INVOKE, UserAct.INFORM, UserAct.CHANGE})
@@ -655,6 +661,14 @@ class UtteranceBank:
                 seen.add(key)
                 templates.append(t)
         self.templates: tuple[Template, ...] = tuple(templates)
+        # Bare reactions the sample users give, by what they react to (see UserTurnPlan.reaction).
+        self.reactions: dict[str, list[str]] = {}
+        if include_samples:
+            for dialogue in skill.sample_dialogues:
+                if not dialogue.test:
+                    for kind, text in self._sample_reactions(dialogue):
+                        if text not in self.reactions.setdefault(kind, []):
+                            self.reactions[kind].append(text)
         self._pools: dict[tuple[UserAct, str | None], list[Template]] = {}
         for t in templates:
             self._pools.setdefault((t.act, t.api), []).append(t)
@@ -759,6 +773,23 @@ class UtteranceBank:
                         )
                     yield Template(act, api, parts, slots, f"sample_dialogues[{d}].turns[{i}]", anaphoric)
             first_user = False
+
+    def _sample_reactions(self, dialogue: SampleDialogue) -> Iterator[tuple[str, str]]:
+        """``("results", "Sounds good.")``: a user turn without values between results and the
+        offer of the next API; ``("success", "Thanks!")``: between a success and "anything else?"."""
+        turns = dialogue.turns
+        for i, turn in enumerate(turns[1:-1], 1):
+            before, after = turns[i - 1], turns[i + 1]
+            if not isinstance(turn, UserTurn) or turn.spans:
+                continue
+            if not (isinstance(before, SystemTurn) and isinstance(after, SystemTurn)):
+                continue
+            shown = {self._action_act(a) for a in before.actions}
+            then = {self._action_act(a) for a in after.actions}
+            if then == {DialogAct.OFFER_API} and DialogAct.OFFER_API not in shown and shown & _RESULT_ACTS:
+                yield "results", turn.text
+            elif then == {DialogAct.REQUEST_MORE} and shown & {DialogAct.NOTIFY_SUCCESS, DialogAct.INFORM}:
+                yield "success", turn.text
 
     def _delexicalise(
         self, turn: UserTurn, bound: Mapping[str, set[str]]
@@ -881,6 +912,11 @@ class UtteranceBank:
         Each mention is ``Mention(name, value)`` for ``name, value in plan.mentions.items()``;
         there is no other mention. Raises ValueError for a plan with nothing to say.
         """
+        if plan.question is not None:
+            return [plan.question.text]
+        if plan.reaction is not None and not plan.mentions:
+            said = self.reactions.get(plan.reaction) or _REACTIONS[plan.reaction]
+            return [said[rng.randrange(len(said))]]
         mentions = plan.mentions
         key: _RecipeKey = (
             tuple(plan.acts),

@@ -69,6 +69,15 @@ class Goal:
     overinform: float = 0.3  # chance of saying values not asked for yet
 
 
+@dataclass(frozen=True)
+class Question:
+    """A sample user turn that asks about what was found ("Are pets allowed?"), and the
+    ``inform`` templates the sample system answered it with, no API called."""
+
+    text: str
+    answers: tuple[str, ...]
+
+
 @dataclass
 class UserTurnPlan:
     """What the user does in a turn: acts, the API it is about, the values mentioned."""
@@ -78,6 +87,9 @@ class UserTurnPlan:
     mentions: dict[str, Value] = field(default_factory=dict)
     anaphora: bool = False  # refers to an earlier result ("book it", "that one")
     ended_early: bool = False  # leaves before the goal is done
+    question: Question | None = None  # asks this sample question about the results (no acts)
+    # A bare reaction (acts [affirm]) to "results" ("sounds good") or a "success" ("thanks!").
+    reaction: str | None = None
     # Filled by the engine once the turn is rendered: argument name -> entity id of its span.
     entities: dict[str, str] = field(default_factory=dict)
 

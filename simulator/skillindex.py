@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from skillspec import ActionKind, Api, BuiltinType, DialogAct, ResponseTemplate, Skill, SystemTurn, UserTurn
+from skillspec import Action, ActionKind, Api, BuiltinType, DialogAct, ResponseTemplate, Skill, SystemTurn, UserTurn
+
+from .protocols import Question
 
 
 @dataclass
@@ -51,6 +53,10 @@ class SkillIndex:
     # Whether the samples ask "anything else?" in the turn that reports a transaction's success
     # (True) or only after the user has reacted to it (False).
     request_more_with_success: bool = True
+    # Questions the sample users ask about results, and how often a user who has just seen
+    # results, a success or an answer asks one (of those turns in the samples).
+    questions: list[Question] = field(default_factory=list)
+    question_rate: float = 0.0
 
     @classmethod
     def build(cls, skill: Skill) -> SkillIndex:
@@ -107,6 +113,7 @@ class SkillIndex:
         offer_with_results = _offer_placement(skill, apis)
         template_uses = _template_uses(skill, apis)
         request_more_with_success = _request_more_with_success(skill)
+        questions, question_rate = _sample_questions(skill)
 
         from_result: dict[str, dict[str, tuple[str, str]]] = {}
         for b in apis.values():
@@ -136,6 +143,8 @@ class SkillIndex:
             offer_with_results=offer_with_results,
             template_uses=template_uses,
             request_more_with_success=request_more_with_success,
+            questions=questions,
+            question_rate=question_rate,
             skill=skill,
             apis=apis,
             templates={t.name: t for t in reversed(skill.response_templates)},
@@ -192,6 +201,43 @@ def _request_more_with_success(skill: Skill) -> bool:
                 if DialogAct.NOTIFY_SUCCESS in acts:
                     votes[DialogAct.REQUEST_MORE in acts] += 1
     return votes[True] >= votes[False]
+
+
+def _sample_questions(skill: Skill) -> tuple[list[Question], float]:
+    """The samples' questions about results, and the share of chances the users took to ask.
+
+    A question is a user turn without spans after which the system, calling nothing, only
+    informs (SGD: "What's the phone number?" -> ``inform_phone_number``). A chance is a user
+    turn after a system turn that showed results, reported a success or answered a question.
+    """
+    templates = {t.name: t for t in skill.response_templates}
+    questions: dict[Question, None] = {}  # ordered set: same samples, same list
+    chances = asked = 0
+    for d in skill.sample_dialogues:
+        if d.test:
+            continue
+        turns = d.turns
+        for i, turn in enumerate(turns[1:-1], 1):
+            before, after = turns[i - 1], turns[i + 1]
+            if not (isinstance(turn, UserTurn) and isinstance(before, SystemTurn) and isinstance(after, SystemTurn)):
+                continue
+            shown = {templates[a.name].act for a in before.actions if _is_response(a, templates)}
+            if not shown & {DialogAct.OFFER, DialogAct.INFORM, DialogAct.NOTIFY_SUCCESS}:
+                continue
+            chances += 1
+            answers = list(after.actions)
+            if (
+                not turn.spans
+                and answers
+                and all(_is_response(a, templates) and templates[a.name].act is DialogAct.INFORM for a in answers)
+            ):
+                asked += 1
+                questions[Question(turn.text, tuple(a.name for a in answers))] = None
+    return list(questions), asked / chances if chances else 0.0
+
+
+def _is_response(action: Action, templates: dict[str, ResponseTemplate]) -> bool:
+    return action.kind is ActionKind.RESPONSE and action.name in templates
 
 
 _ROLES = {

@@ -1,6 +1,7 @@
 """The simulator's self-play: valid dialogues, every required phenomenon with its annotations,
 determinism, and the command line."""
 
+import difflib
 import json
 import subprocess
 import sys
@@ -13,6 +14,7 @@ import skillspec
 from simulator.checker import Checker
 from simulator.engine import Simulator
 from simulator.generate import generate_lines
+from simulator.language import UtteranceBank
 from simulator.protocols import Phenomenon
 from skillspec.annotated import AnnotatedDialogue
 
@@ -451,19 +453,68 @@ def test_successes_and_reactions_follow_the_samples():
     assert index.request_more_with_success is False
     assert SkillIndex.build(skill("flights")).request_more_with_success is True
     acts = {t.name: t.act.value for t in skill_.response_templates}
-    successes = reacted = asked_after = 0
+    thanks = UtteranceBank(skill_).reactions["success"]
+    assert "Thanks." in thanks and all("thank" in t.lower() for t in thanks)
+    successes = reacted = asked_after = questions = 0
     for d in Simulator.for_skill(skill_).dialogues(300, seed=1):
         turns = d["turns"]
         for t, turn in enumerate(turns):
             if turn["speaker"] != "system":
                 continue
             names = [a["name"] for a in turn["actions"] if a["kind"] == "response"]
-            if "notify_success" in {acts[n] for n in names}:
-                assert "request_more" not in {acts[n] for n in names}, d["id"]
-                successes += 1
-                if t + 2 < len(turns) and turns[t + 1]["acts"] == ["affirm"]:
-                    reacted += 1
-                    asked_after += [acts[n] for n in (a["name"] for a in turns[t + 2]["actions"][:-1])] == [
-                        "request_more"
-                    ]
-    assert successes > 20 and reacted == asked_after == successes
+            if "notify_success" not in {acts[n] for n in names}:
+                continue
+            assert "request_more" not in {acts[n] for n in names}, d["id"]
+            successes += 1
+            u = t + 1
+            while u + 1 < len(turns) and turns[u]["acts"] == []:  # a question about the results, answered
+                assert {acts[a["name"]] for a in turns[u + 1]["actions"][:-1]} == {"inform"}, d["id"]
+                questions, u = questions + 1, u + 2
+            if u + 1 < len(turns) and turns[u]["acts"] == ["affirm"]:
+                reacted += 1
+                assert "thank" in turns[u]["text"].lower(), d["id"]  # the samples' thanks (paraphrased), not "yes"
+                asked_after += [acts[a["name"]] for a in turns[u + 1]["actions"][:-1]] == ["request_more"]
+    assert successes > 20 and reacted == asked_after == successes and questions > 10
+
+
+@needs_sgd()
+def test_users_ask_the_samples_questions_about_results():
+    """Homes_1's sample users ask about what was found ("Are pets allowed?") in about a third of the
+    turns after results; the system answers with the sample's inform template, calling nothing, bound
+    to the latest results, and what it was waiting for (the offer of a visit) stays pending."""
+    from simulator.sgd import import_sgd
+    from simulator.skillindex import SkillIndex
+
+    skill_ = import_sgd(SGD / "schema.json", [SGD / "dialogues_Homes_1.json"], "Homes_1", 10, None).skill
+    index = SkillIndex.build(skill_)
+    assert 0.25 < index.question_rate < 0.45
+    answers = {q.text.lower().rstrip(".?"): q.answers for q in index.questions}
+    assert answers["are animals allowed"] == ("inform_pets_allowed_true",)
+    assert answers["what is the phone number for the property"] == ("inform_phone_number",)
+    assert SkillIndex.build(skill("flights")).questions == []
+    asked = offered_after = 0
+    checker = Checker(skill_)
+    for d in Simulator.for_skill(skill_).dialogues(300, seed=2):
+        assert checker.check(d) == [], d["id"]
+        turns = d["turns"]
+        for t in range(0, len(turns) - 1, 2):
+            if turns[t]["acts"]:
+                continue
+            asked += 1
+            answer = turns[t + 1]["actions"]
+            names = tuple(a["name"] for a in answer[:-1])
+            # One of the sample questions answered so, maybe paraphrased a little ("What is" -> "What's").
+            said = turns[t]["text"].lower()
+            assert turns[t]["spans"] == [] and any(
+                difflib.SequenceMatcher(None, q, said).ratio() > 0.75 for q, a in answers.items() if a == names
+            ), d["id"]
+            calls = [a for turn in turns[1:t:2] for a in turn["actions"] if a["kind"] == "api"]
+            for a in answer[:-1]:
+                for arg in a["arguments"]:
+                    # The latest call that returned the field, e.g. c2.phone_number after "anything else?".
+                    latest = next(c for c in reversed(calls) if any(r["field"] == arg["name"] for r in c["results"]))
+                    assert arg["entity"] == f"{latest['id']}.{arg['name']}", d["id"]
+            after = turns[t + 3]["actions"] if t + 3 < len(turns) else []
+            if turns[t + 2]["acts"] == ["affirm"] and [a["name"] for a in after[:-1]] == ["offer_schedule_visit"]:
+                offered_after += 1
+    assert asked > 50 and offered_after > 10
