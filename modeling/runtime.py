@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime
 import re
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -88,6 +88,7 @@ class ActionPrediction:
     alternatives: list[tuple[str, float]]
     arguments: list[ArgumentPrediction] = field(default_factory=list)
     call_id: str | None = None
+    request: dict[str, str] | None = None  # API calls: the values sent, defaults included
     results: dict[str, str] | None = None  # API calls: the executor's answer (None: failed)
     error: str | None = None
     text: str | None = None  # responses: the rendered text
@@ -104,6 +105,7 @@ class ActionPrediction:
             "alternatives": [{"name": n, "probability": round(p, 4)} for n, p in self.alternatives],
             "arguments": [a.to_dict() for a in self.arguments],
             "id": self.call_id,
+            "request": self.request,
             "results": self.results,
             "error": self.error,
             "text": self.text,
@@ -216,6 +218,76 @@ class DialogueManager:
         result = TurnResult(text, spans, actions)
         session.history.append(result)
         return result
+
+    def resume(self, history: Sequence[Mapping[str, Any]], *, today: datetime.date | None = None) -> Session:
+        """A session that carries on after ``history``: earlier turns as :meth:`TurnResult.to_dict` gave them.
+
+        Nothing is predicted again: the stored spans, actions, pointers and API results are
+        replayed into a new tracker (only the user texts are encoded), so the next turn sees
+        exactly the context it would have seen had the session never left memory.
+        """
+        session = self.new_session(today=today)
+        tracker = session.tracker
+        for turn in history:
+            text = str(turn["text"])
+            spans = [
+                SpanPrediction(
+                    int(s["start"]),
+                    int(s["end"]),
+                    str(s["text"]),
+                    str(s["slot_type"]),
+                    str(s["value"]),
+                    "",
+                    float(s.get("confidence", 1.0)),
+                )
+                for s in turn.get("spans", [])
+            ]
+            keys = [str(s.get("entity") or "") for s in turn.get("spans", [])]
+            encoded = self.encoder.encode(text)
+            added = tracker.add_user_turn(
+                text,
+                encoded,
+                [
+                    (s.start, s.end, s.slot_type, s.value, k or None, s.confidence)
+                    for s, k in zip(spans, keys, strict=True)
+                ],
+            )
+            spans = [
+                SpanPrediction(s.start, s.end, s.text, s.slot_type, s.value, e.key, s.confidence)
+                for s, e in zip(spans, added, strict=True)
+            ]
+            tracker.begin_system_turn()
+            actions: list[ActionPrediction] = []
+            for a in turn.get("actions", []):
+                name = str(a["name"])
+                if name not in tracker.index.action_index:
+                    raise ValueError(f"turn {len(session.history)}: action {name!r} is not one of this manager's")
+                bound = {str(g["name"]): str(g["entity"]) for g in a.get("arguments", []) if g.get("entity")}
+                results = None
+                if a.get("kind") == "api" and a.get("results") is not None:
+                    returned = a["results"]
+                    results = [
+                        (r.name, r.slot_type, str(returned[r.name]))
+                        for r in tracker.index.apis[name].returns
+                        if r.name in returned
+                    ] or None
+                tracker.add_action(
+                    name, bound, call_key=a.get("id") if a.get("kind") == "api" else None, results=results
+                )
+                actions.append(
+                    ActionPrediction(
+                        str(a.get("kind", "")),
+                        name,
+                        float(a.get("probability", 1.0)),
+                        [],
+                        call_id=a.get("id"),
+                        results=a.get("results"),
+                        text=a.get("text"),
+                    )
+                )
+            tracker.end_system_turn()
+            session.history.append(TurnResult(text, spans, actions))
+        return session
 
     # ---------------------------------------------------------------- the steps, also used by evaluation
 
@@ -359,6 +431,7 @@ class DialogueManager:
             for name, _, _, default in index.arguments[pred.name]:
                 if name not in values and default is not None:
                     values[name] = default
+            pred.request = dict(values)
             try:
                 answer = executor(pred.name, values)
                 pred.results = None if answer is None else {str(k): str(v) for k, v in answer.items()}

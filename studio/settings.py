@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "studio.skills",
     "studio.builds",
+    "studio.runtime",
 ]
 
 MIDDLEWARE = [
@@ -78,6 +79,9 @@ else:
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": str(DATA_DIR / "colloquy.sqlite3")}}
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    # Shared by every web process: the API's per-token rate limits count across them.
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 
 # --- builds on Celery workers (docs/builds.md) ---
 # Trained artifacts, build work files and the embeddings cache. Workers on other machines
@@ -87,6 +91,18 @@ BUILD_HEARTBEAT_SECONDS = float(os.environ.get("COLLOQUY_BUILD_HEARTBEAT_SECONDS
 # A running stage silent this long lost its worker; the build fails (and can be retried).
 BUILD_STALE_SECONDS = float(os.environ.get("COLLOQUY_BUILD_STALE_SECONDS", "60"))
 BUILD_DEVICE = os.environ.get("COLLOQUY_BUILD_DEVICE", "auto")  # "auto": CUDA on a worker that has it
+
+# --- runtime and test console (docs/console.md) ---
+COLLOQUY_RUNTIME_DEVICE = os.environ.get("COLLOQUY_RUNTIME_DEVICE", "cpu")
+COLLOQUY_RUNTIME_MANAGERS = int(os.environ.get("COLLOQUY_RUNTIME_MANAGERS", "4"))  # builds loaded per process
+COLLOQUY_RUNTIME_SESSIONS = int(os.environ.get("COLLOQUY_RUNTIME_SESSIONS", "1000"))  # session states in memory
+COLLOQUY_RUNTIME_RATE = os.environ.get("COLLOQUY_RUNTIME_RATE", "600/min")  # turns and sessions per API token
+COLLOQUY_MAX_UTTERANCE_CHARS = int(os.environ.get("COLLOQUY_MAX_UTTERANCE_CHARS", "500"))
+COLLOQUY_MAX_SESSION_TURNS = int(os.environ.get("COLLOQUY_MAX_SESSION_TURNS", "200"))
+# Webhooks to loopback, private and link-local addresses are refused unless this is set
+# (local development only: it would let skill authors reach the server's own network).
+COLLOQUY_WEBHOOK_ALLOW_PRIVATE = os.environ.get("COLLOQUY_WEBHOOK_ALLOW_PRIVATE", "").lower() in ("1", "true", "yes")
+COLLOQUY_WEBHOOK_MAX_BYTES = int(os.environ.get("COLLOQUY_WEBHOOK_MAX_BYTES", str(64 * 1024)))
 
 CELERY_BROKER_URL = REDIS_URL or "filesystem://"
 if not REDIS_URL:

@@ -11,7 +11,9 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/", include("studio.skills.api_urls")),
     path("api/", include("studio.builds.api_urls")),
+    path("api/", include("studio.runtime.api_urls")),
     # Before the skill pages: their generic "skills/<id>/<kind>/" route would match "builds/".
     path("", include("studio.builds.urls")),
+    path("", include("studio.runtime.urls")),
     path("", include("studio.skills.urls")),
 ]

@@ -162,3 +162,34 @@ def test_a_builtin_span_the_normaliser_cannot_read_is_dropped(manager, monkeypat
     monkeypatch.setattr(manager.models.ner, "predict", fake)
     _, spans = manager.recognise(manager.new_session().tracker, text)
     assert [(s.text, s.slot_type, s.value) for s in spans] == [("two", "number", "2")]
+
+
+def test_a_resumed_session_carries_on_exactly_as_the_one_in_memory(manager):
+    """What a web process that restarted does: replay the stored turns, then answer the next one."""
+    texts = ["Find me a flight from Boston to Chicago tomorrow", "book it", "yes please"]
+    live = manager.new_session()
+    stored = [manager.respond(live, t, executor=Backend()).to_dict() for t in texts[:2]]
+    for turn in stored:
+        assert [a["request"] is not None for a in turn["actions"]] == [a["kind"] == "api" for a in turn["actions"]]
+    assert stored[0]["actions"][0]["request"]["cabin"] == "economy"  # the default that was sent
+    resumed = manager.resume(stored)
+    assert [t.to_dict()["spans"] for t in resumed.history] == [t["spans"] for t in stored]
+    assert [e.key for e in resumed.tracker.entities] == [e.key for e in live.tracker.entities]
+    assert [(c.api, c.key, c.arguments) for c in resumed.tracker.calls] == [
+        (c.api, c.key, c.arguments) for c in live.tracker.calls
+    ]
+    assert (resumed.tracker.turn_matrix() == live.tracker.turn_matrix()).all()
+    backend_live, backend_resumed = Backend(), Backend()
+    a = manager.respond(live, texts[2], executor=backend_live).to_dict()
+    b = manager.respond(resumed, texts[2], executor=backend_resumed).to_dict()
+    assert a == b and backend_live.calls == backend_resumed.calls
+    assert [x["name"] for x in a["actions"]][0] == "BookFlight"
+
+
+def test_resuming_refuses_a_history_of_another_skill(manager):
+    turn = manager.respond(
+        manager.new_session(), "Find me a flight from Boston to Chicago", executor=Backend()
+    ).to_dict()
+    turn["actions"][0]["name"] = "OrderPizza"
+    with pytest.raises(ValueError, match="OrderPizza"):
+        manager.resume([turn])

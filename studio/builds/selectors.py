@@ -75,3 +75,28 @@ def build_duration(*, build: Build) -> float | None:
         return None
     end = build.finished_at or timezone.now()
     return (end - build.started_at).total_seconds()
+
+
+def user_segments(turn: dict[str, Any]) -> list[dict[str, Any]]:
+    """A user turn's text cut at its spans: plain pieces and highlighted spans (escaped by the template)."""
+    text = turn["text"]
+    out: list[dict[str, Any]] = []
+    at = 0
+    for span in sorted(turn.get("spans", []), key=lambda s: s["start"]):
+        if span["start"] < at:
+            continue
+        if span["start"] > at:
+            out.append({"text": text[at : span["start"]]})
+        out.append(
+            {
+                "text": text[span["start"] : span["end"]],
+                "slot_type": span["slot_type"],
+                "value": span.get("value"),
+                "entity": span.get("entity"),
+                "confidence": span.get("confidence"),
+            }
+        )
+        at = span["end"]
+    if at < len(text):
+        out.append({"text": text[at:]})
+    return out

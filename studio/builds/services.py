@@ -210,7 +210,7 @@ def artifact_problem(build: Build) -> str | None:
     path = Path(build.artifact_path)
     if not (path / "MANIFEST.json").is_file():
         return f"its artifact at {path} is missing or incomplete"
-    if _checksum(path) != build.artifact_checksum:
+    if files_checksum(path) != build.artifact_checksum:
         return "its artifact's files do not match the checksum recorded when it was packaged"
     return None
 
@@ -549,7 +549,7 @@ def _confusion(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{"gold": g, "predicted": p, "count": n} for (g, p), n in pairs.most_common(30)]
 
 
-def _checksum(path: Path) -> str:
+def files_checksum(path: Path) -> str:
     """SHA-256 over the artifact's files (names and contents), MANIFEST.json left out."""
     h = hashlib.sha256()
     for f in sorted(p for p in path.rglob("*") if p.is_file() and p.name != "MANIFEST.json"):
@@ -566,7 +566,7 @@ def build_run_package(*, build_id: int) -> None:
         report(0, 1, unit="artifact", force=True)
         tmp = build_dir(build_id) / "work" / "artifact.tmp"
         (tmp / "evaluation.json").write_text(json.dumps(build.metrics, indent=2) + "\n")
-        checksum = _checksum(tmp)
+        checksum = files_checksum(tmp)
         files = sorted(str(p.relative_to(tmp)) for p in tmp.rglob("*") if p.is_file())
         manifest = {"build": build.number, "skill": build.skill_id, "spec_hash": build.spec_hash, "files": files}
         (tmp / "MANIFEST.json").write_text(json.dumps({**manifest, "sha256": checksum}, indent=2) + "\n")

@@ -211,30 +211,6 @@ def build_compare_view(request: HtmxHttpRequest, skill_id: int) -> HttpResponse:
     )
 
 
-def _user_segments(turn: dict[str, Any]) -> list[dict[str, Any]]:
-    """A user turn's text cut at its spans: plain pieces and highlighted spans (escaped by the template)."""
-    text = turn["text"]
-    out: list[dict[str, Any]] = []
-    at = 0
-    for span in sorted(turn.get("spans", []), key=lambda s: s["start"]):
-        if span["start"] < at:
-            continue
-        if span["start"] > at:
-            out.append({"text": text[at : span["start"]]})
-        out.append(
-            {
-                "text": text[span["start"] : span["end"]],
-                "slot_type": span["slot_type"],
-                "value": span.get("value"),
-                "entity": span.get("entity"),
-            }
-        )
-        at = span["end"]
-    if at < len(text):
-        out.append({"text": text[at:]})
-    return out
-
-
 @login_required
 @require_GET
 def build_dialogues_view(request: HtmxHttpRequest, build_id: int) -> HttpResponse:
@@ -255,7 +231,7 @@ def build_dialogues_view(request: HtmxHttpRequest, build_id: int) -> HttpRespons
         turns = []
         for turn in d["turns"]:
             if turn["speaker"] == "user":
-                turns.append({"user": True, "segments": _user_segments(turn), "acts": turn.get("acts", [])})
+                turns.append({"user": True, "segments": selectors.user_segments(turn), "acts": turn.get("acts", [])})
             else:
                 turns.append({"user": False, "actions": turn["actions"], "text": turn.get("text", "")})
         dialogues.append({"id": d["id"], "phenomena": d.get("phenomena", []), "turns": turns})

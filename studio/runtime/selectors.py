@@ -1,0 +1,98 @@
+"""Reads of conversations. Every read goes through the session's owner."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.contrib.auth.models import AnonymousUser, User
+from django.http import Http404
+
+from studio.builds.models import Build
+
+from .models import ApiBinding, ConversationSession, ConversationTurn
+
+
+def session_get(*, user: User | AnonymousUser, session_id: uuid.UUID | str) -> ConversationSession:
+    """The user's session; 404 when it does not exist or is someone else's."""
+    if not user.is_authenticated:
+        raise Http404("No such session")
+    try:
+        return ConversationSession.objects.select_related("skill", "build").get(pk=session_id, owner=user)
+    except (ConversationSession.DoesNotExist, ValueError):
+        raise Http404("No such session") from None
+
+
+def session_turns(*, session: ConversationSession) -> list[ConversationTurn]:
+    return list(session.turns.order_by("number"))
+
+
+def binding_list(*, skill_id: int, apis: list[str]) -> list[ApiBinding]:
+    """One binding per API of the skill (unsaved mock bindings for the APIs without a row)."""
+    rows = {b.api: b for b in ApiBinding.objects.filter(skill_id=skill_id)}
+    return [rows.get(api) or ApiBinding(skill_id=skill_id, api=api) for api in apis]
+
+
+def api_calls(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """A turn's API calls: the request sent (defaults included) and the result (null: the call failed)."""
+    return [
+        {
+            "name": a["name"],
+            "id": a.get("id"),
+            "request": a.get("request") or {},
+            "result": a.get("results"),
+            "error": a.get("error"),
+        }
+        for a in result["actions"]
+        if a["kind"] == "api"
+    ]
+
+
+def turn_json(turn: ConversationTurn) -> dict[str, Any]:
+    """A turn as the runtime API and the console give it."""
+    r = turn.result
+    return {
+        "number": turn.number,
+        "text": turn.text,
+        "spans": r["spans"],
+        "actions": r["actions"],
+        "api_calls": api_calls(r),
+        "response": r["response"],
+        "correction": turn.correction,
+        "milliseconds": round(turn.seconds * 1000, 1),
+    }
+
+
+def context_entities(*, turns: list[ConversationTurn]) -> list[dict[str, Any]]:
+    """Every entity of the conversation so far, by turn: what the user said and what APIs returned."""
+    out: list[dict[str, Any]] = []
+    for turn in turns:
+        for s in turn.result["spans"]:
+            out.append(
+                {
+                    "turn": turn.number,
+                    "entity": s["entity"],
+                    "slot_type": s["slot_type"],
+                    "value": s["value"],
+                    "source": "user",
+                    "text": s["text"],
+                }
+            )
+        for a in turn.result["actions"]:
+            if a["kind"] == "api" and a.get("results"):
+                for field, value in a["results"].items():
+                    out.append(
+                        {
+                            "turn": turn.number,
+                            "entity": f"{a['id']}.{field}",
+                            "slot_type": field,
+                            "value": value,
+                            "source": a["name"],
+                            "text": value,
+                        }
+                    )
+    return out
+
+
+def servable_builds(*, skill_id: int) -> list[Build]:
+    return list(Build.objects.filter(skill_id=skill_id, status=Build.Status.READY).order_by("-number"))
