@@ -211,3 +211,85 @@ def test_build_watch_it_live_browse_and_deploy(live_server, transactional_db, wo
             assert not errors, errors
         finally:
             browser.close()
+
+
+@pytest.mark.browser
+def test_chat_in_the_console_see_every_decision_correct_a_turn_and_save_it(
+    live_server, transactional_db, user, flights_deployed
+):
+    skill, _ = flights_deployed
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 1000})
+            errors: list[str] = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+            page.goto(live_server.url + reverse("login"))
+            page.get_by_label("Username").fill(user.username)
+            page.get_by_label("Password").fill(PASSWORD)
+            page.get_by_role("button", name="Sign in").click()
+            page.goto(f"{live_server.url}/skills/{skill.pk}/")
+            page.locator("nav.sidenav").get_by_role("link", name="Test console").click()
+            expect(page.locator("#id_build")).to_contain_text("(live)")
+            page.locator("#start-button").click()
+            expect(page).to_have_url(re.compile(r"/console/[0-9a-f-]+/$"))
+            page.evaluate("window.__stillHere = true")  # gone if anything reloads the page
+            say = page.locator("#say-input")
+            expect(say).to_be_focused()
+            dialogue = [
+                "Find me a flight from Boston to Chicago tomorrow",
+                "Actually, make that from Denver",  # a change of mind
+                "Book it for two people",
+                "Yes please",
+            ]
+            for n, text in enumerate(dialogue):
+                say.type(text)
+                say.press("Enter")  # the keyboard is enough
+                turn = page.locator(f"#turn-{n}")
+                expect(turn).to_be_visible()
+                expect(say).to_have_value("")
+                expect(say).to_be_focused()
+                # Every turn shows its actions, each with a probability, and the rendered response.
+                expect(turn.locator(".action").first).to_be_visible()
+                assert turn.locator(".action .prob").count() == turn.locator(".action").count()
+                expect(turn.locator(".utterance.system")).to_be_visible()
+            assert page.evaluate("window.__stillHere") is True  # four turns, no page reload
+            first = page.locator("#turn-0")
+            expect(first.locator("mark.span")).to_have_count(3)
+            expect(first.locator("mark.span").first).to_have_attribute(
+                "title", re.compile(r"city = Boston .*confidence")
+            )
+            expect(first.locator(".action-head", has_text="SearchFlights")).to_be_visible()
+            # An argument's pointer: hovering it highlights the span it points to, in the turn it came from.
+            origin = first.locator(".argument", has_text="origin").first
+            origin.hover()
+            expect(first.locator("mark.span.pointed")).to_have_count(1)
+            expect(first.locator("mark.span.pointed")).to_contain_text("Boston")
+            expect(origin.locator("table.attention tr")).not_to_have_count(0)
+            expect(first.locator(".api-call")).to_contain_text("request")
+            first.locator(".alternatives summary").first.click()
+            expect(first.locator(".alternatives li").first).to_be_visible()
+            expect(page.locator("#context table.entities tr[data-entity-key]")).not_to_have_count(0)
+
+            # Correct the last turn: after booking, the system should have asked "anything else?".
+            last = page.locator("#turn-3")
+            last.get_by_role("button", name="Correct this turn").click()
+            form = page.locator("#turn-3 form.correct-form")
+            expect(form).to_be_visible()
+            settled(page)
+            for i in range(form.locator("select[name$='-name']").count()):
+                form.locator(f"[name=action-{i}-remove]").check()
+            form.locator("select[name=new_action]").select_option("anything_else")
+            expect(page.locator("#turn-3 select[name=action-0-name]")).to_have_value("anything_else")
+            settled(page)
+            page.locator("#turn-3 button[value=save]").click()
+            expect(page.locator("#turn-3 .corrected")).to_contain_text("anything_else")
+
+            page.locator("#id_save_name").fill("console: Denver change of mind")
+            page.locator("#save-button").click()
+            expect(page).to_have_url(re.compile(r"/skills/\d+/dialogues/\d+/$"))
+            expect(page.locator("body")).to_contain_text("anything_else")
+            assert not errors, errors
+        finally:
+            browser.close()
