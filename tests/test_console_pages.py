@@ -100,7 +100,7 @@ def test_user_text_template_text_and_api_responses_are_escaped(web, flights_depl
         return {"flight": '<img src=x onerror=alert("api")>', "departure_time": "07:45", "price": "199"}
 
     session, url = open_session(web, skill)
-    state = managers.session_state(session.pk, manager, [])
+    state = managers.session_state(session.pk, manager, 0, load=list)
     for number, text in enumerate((SEARCH, '<script>alert("user")</script>')):
         turn = manager.respond(state, text, executor=backend)
         ConversationTurn.objects.create(session=session, number=number, text=turn.text, result=turn.to_dict())
@@ -180,3 +180,18 @@ def test_binding_form_saves_a_mock_backend(web, flights_deployed):
     r = web.post(f"/skills/{skill.pk}/console/apis/SearchFlights/", {"mode": "mock", "timeout": "3"}, **HTMX)
     assert r.status_code == 200 and "saved" in r.content.decode()
     assert ApiBinding.objects.get(skill=skill).timeout == 3.0
+
+
+def test_saving_a_conversation_whose_correction_breaks_a_later_turn_names_the_turn(web, flights_deployed):
+    """Remove the search that a later turn's booking points at: the save is refused, saying where."""
+    skill, _ = flights_deployed
+    session, url = open_session(web, skill)
+    web.post(f"{url}turns/", {"text": SEARCH}, **HTMX)
+    web.post(f"{url}turns/", {"text": "Book it for two people"}, **HTMX)
+    later = ConversationTurn.objects.get(session=session, number=1)
+    assert any(g.get("entity") == "c1.flight" for a in later.result["actions"] for g in a["arguments"])
+    web.post(f"{url}turns/0/correct/", {"span_count": "0", "action_count": "0", "new_action": "request_date"}, **HTMX)
+    r = web.post(f"{url}save/", {"name": "broken"}, **HTMX)
+    html = r.content.decode()
+    assert r.status_code == 400 and "turns[3]" in html and "c1.flight" in html, html
+    assert not SampleDialogue.objects.filter(name="broken").exists()

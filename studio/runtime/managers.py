@@ -13,7 +13,7 @@ import datetime
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from django.conf import settings
@@ -57,17 +57,19 @@ def manager_for(build: Build) -> DialogueManager:
 def session_state(
     session_id: uuid.UUID,
     manager: DialogueManager,
-    history: Sequence[Mapping[str, Any]],
+    turns: int,
     *,
+    load: Callable[[], Sequence[Mapping[str, Any]]],
     today: datetime.date | None = None,
 ) -> Session:
-    """The in-memory state of a session whose stored turns are ``history``."""
+    """The in-memory state of a session that has ``turns`` stored turns; ``load`` reads them, only
+    when the state has to be rebuilt."""
     with _lock:
         cached = _sessions.get(session_id)
-        if cached is not None and cached[0] is manager and len(cached[1].history) == len(history):
+        if cached is not None and cached[0] is manager and len(cached[1].history) == turns:
             _sessions.move_to_end(session_id)
             return cached[1]
-    state = manager.resume(history, today=today)  # outside the lock: it encodes every earlier turn
+    state = manager.resume(load(), today=today)  # outside the lock: it encodes every earlier turn
     with _lock:
         _sessions[session_id] = (manager, state)
         while len(_sessions) > settings.COLLOQUY_RUNTIME_SESSIONS:

@@ -81,22 +81,26 @@ def turn_create(*, session: ConversationSession, text: Any) -> ConversationTurn:
     text = _check_text(text)
     # One turn of a session at a time: the row lock orders concurrent requests.
     session = ConversationSession.objects.select_for_update().select_related("build", "skill").get(pk=session.pk)
-    history = [t.result for t in session.turns.order_by("number")]
-    if len(history) >= settings.COLLOQUY_MAX_SESSION_TURNS:
-        _fail("text", f"the session has {len(history)} turns, the most one may have; start a new one")
+    number = session.turns.count()
+    if number >= settings.COLLOQUY_MAX_SESSION_TURNS:
+        _fail("text", f"the session has {number} turns, the most one may have; start a new one")
     manager = managers.manager_for(session.build)
-    state = managers.session_state(session.pk, manager, history, today=session.created_at.date())
+    state = managers.session_state(
+        session.pk,
+        manager,
+        number,
+        load=lambda: [t.result for t in session.turns.order_by("number")],
+        today=session.created_at.date(),
+    )
     started = time.perf_counter()
-    executor = _executor(session=session, spec=manager.skill, number=len(history))
+    executor = _executor(session=session, spec=manager.skill, number=number)
     try:
         result = manager.respond(state, text, executor=executor).to_dict()
     except BaseException:
         managers.forget_session(session.pk)  # the in-memory state may be half-updated
         raise
     seconds = time.perf_counter() - started
-    turn = ConversationTurn.objects.create(
-        session=session, number=len(history), text=text, result=result, seconds=seconds
-    )
+    turn = ConversationTurn.objects.create(session=session, number=number, text=text, result=result, seconds=seconds)
     session.save(update_fields=["updated_at"])
     return turn
 
