@@ -166,7 +166,7 @@ def test_a_builtin_span_the_normaliser_cannot_read_is_dropped(manager, monkeypat
 
 def test_a_resumed_session_carries_on_exactly_as_the_one_in_memory(manager):
     """What a web process that restarted does: replay the stored turns, then answer the next one."""
-    texts = ["Find me a flight from Boston to Chicago tomorrow", "book it", "yes please"]
+    texts = ["Find me a flight from Boston to Chicago tomorrow", "Book it for two people", "Yes please"]
     live = manager.new_session()
     stored = [manager.respond(live, t, executor=Backend()).to_dict() for t in texts[:2]]
     for turn in stored:

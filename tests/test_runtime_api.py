@@ -321,3 +321,14 @@ def test_a_wrong_correction_is_refused_with_paths_and_nothing_changes(api, fligh
     assert turn.correction is None
     with pytest.raises(services.SpecValidationError):
         services.dialogue_create_from_session(session=turn.session, name=" ")
+
+
+def test_a_damaged_artifact_is_refused_not_served(api, flights_deployed):
+    skill, build = flights_deployed
+    session = start(api, skill)
+    managers.clear()
+    with open(f"{build.artifact_path}/vocab.json", "a") as f:
+        f.write(" ")  # one byte changed on disk
+    r = say(api, session["id"], SEARCH)
+    assert r.status_code == 409 and "checksum" in r.json()["errors"][0]["message"]
+    assert ConversationTurn.objects.count() == 0

@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 
 from studio.builds import selectors as build_selectors
 from studio.skills import selectors as skill_selectors
-from studio.skills.api import ERRORS, AuthenticatedRequest, BaseApi
+from studio.skills.api import ERRORS, AuthenticatedRequest, BaseApi, ErrorsSerializer
 
 from . import selectors, services
 from .models import ConversationSession
@@ -44,50 +44,52 @@ class TurnCreateSerializer(serializers.Serializer[Any]):
     text = serializers.CharField(help_text="What the user says (at most COLLOQUY_MAX_UTTERANCE_CHARS characters).")
 
 
-class AttentionSerializer(serializers.Serializer[Any]):
+class TurnAttentionSerializer(serializers.Serializer[Any]):
     entity = serializers.CharField(allow_null=True, help_text="A candidate entity's key; null: leave it unbound.")
     value = serializers.CharField(allow_null=True)
     weight = serializers.FloatField()
 
 
-class ArgumentSerializer(serializers.Serializer[Any]):
+class TurnArgumentSerializer(serializers.Serializer[Any]):
     name = serializers.CharField()
     value = serializers.CharField(allow_null=True)
     entity = serializers.CharField(
         allow_null=True, help_text="The entity the pointer chose (e1: a span, c1.x: a result)."
     )
     turn = serializers.IntegerField(allow_null=True, help_text="The turn the entity came from.")
-    attention = AttentionSerializer(many=True, help_text="The pointer's weights over the type-compatible candidates.")
+    attention = TurnAttentionSerializer(
+        many=True, help_text="The pointer's weights over the type-compatible candidates."
+    )
     overridden = serializers.CharField(allow_null=True, help_text="Why the consistency check changed the choice.")
 
 
-class AlternativeSerializer(serializers.Serializer[Any]):
+class TurnAlternativeSerializer(serializers.Serializer[Any]):
     name = serializers.CharField()
     probability = serializers.FloatField()
 
 
-class ConsistencySerializer(serializers.Serializer[Any]):
+class TurnConsistencySerializer(serializers.Serializer[Any]):
     proposed = serializers.CharField(help_text="The action the model proposed.")
     accepted = serializers.BooleanField()
     reason = serializers.CharField()
     alternative = serializers.CharField(allow_null=True)
 
 
-class ActionSerializer(serializers.Serializer[Any]):
+class TurnActionSerializer(serializers.Serializer[Any]):
     kind = serializers.ChoiceField(choices=["api", "response", "wait"])
     name = serializers.CharField()
     probability = serializers.FloatField()
-    alternatives = AlternativeSerializer(many=True)
-    arguments = ArgumentSerializer(many=True)
+    alternatives = TurnAlternativeSerializer(many=True)
+    arguments = TurnArgumentSerializer(many=True)
     id = serializers.CharField(allow_null=True, help_text="API calls: the call's id (its results are id.field).")
     request = serializers.DictField(allow_null=True, help_text="API calls: the values sent, defaults included.")
     results = serializers.DictField(allow_null=True, help_text="API calls: what came back (null: the call failed).")
     error = serializers.CharField(allow_null=True)
     text = serializers.CharField(allow_null=True, help_text="Responses: the rendered text.")
-    consistency = ConsistencySerializer(many=True, help_text="What the consistency check decided, in order.")
+    consistency = TurnConsistencySerializer(many=True, help_text="What the consistency check decided, in order.")
 
 
-class SpanSerializer(serializers.Serializer[Any]):
+class TurnSpanSerializer(serializers.Serializer[Any]):
     start = serializers.IntegerField()
     end = serializers.IntegerField()
     text = serializers.CharField()
@@ -97,7 +99,7 @@ class SpanSerializer(serializers.Serializer[Any]):
     confidence = serializers.FloatField()
 
 
-class ApiCallSerializer(serializers.Serializer[Any]):
+class TurnApiCallSerializer(serializers.Serializer[Any]):
     name = serializers.CharField()
     id = serializers.CharField(allow_null=True)
     request = serializers.DictField()
@@ -108,9 +110,9 @@ class ApiCallSerializer(serializers.Serializer[Any]):
 class TurnSerializer(serializers.Serializer[Any]):
     number = serializers.IntegerField()
     text = serializers.CharField()
-    spans = SpanSerializer(many=True)
-    actions = ActionSerializer(many=True, help_text="In order, ending with wait_for_user.")
-    api_calls = ApiCallSerializer(many=True)
+    spans = TurnSpanSerializer(many=True)
+    actions = TurnActionSerializer(many=True, help_text="In order, ending with wait_for_user.")
+    api_calls = TurnApiCallSerializer(many=True)
     response = serializers.CharField(help_text="The rendered system response.")
     correction = serializers.DictField(allow_null=True)
     milliseconds = serializers.FloatField(help_text="The manager's time for the turn.")
@@ -148,7 +150,7 @@ class SkillSessionsApi(BaseApi):
         operation_id="sessions_create",
         tags=TAG,
         request=SessionCreateSerializer,
-        responses={201: SessionSerializer, **ERRORS},
+        responses={201: SessionSerializer, **ERRORS, 409: ErrorsSerializer},
     )
     def post(self, request: AuthenticatedRequest, skill_id: int) -> Response:
         """Start a conversation with the skill's live build, or with the ready build the body names."""
@@ -180,7 +182,10 @@ class SessionTurnsApi(BaseApi):
     throttle_classes = [TokenRateThrottle]
 
     @extend_schema(
-        operation_id="turns_create", tags=TAG, request=TurnCreateSerializer, responses={201: TurnSerializer, **ERRORS}
+        operation_id="turns_create",
+        tags=TAG,
+        request=TurnCreateSerializer,
+        responses={201: TurnSerializer, **ERRORS, 409: ErrorsSerializer},
     )
     def post(self, request: AuthenticatedRequest, session_id: str) -> Response:
         """Say `text` to the manager: returns the spans it recognised, the actions it took (with
@@ -188,5 +193,8 @@ class SessionTurnsApi(BaseApi):
         with their requests and results, and the rendered response."""
         session = selectors.session_get(user=request.user, session_id=session_id)
         text = request.data.get("text") if isinstance(request.data, dict) else None
-        turn = services.turn_create(session=session, text=text)
+        try:
+            turn = services.turn_create(session=session, text=text)
+        except services.SessionStateError as exc:
+            return _conflict(exc)
         return Response(selectors.turn_json(turn), status=status.HTTP_201_CREATED)

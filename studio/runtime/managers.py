@@ -21,8 +21,14 @@ from django.conf import settings
 from modeling.encoder import TextEncoder
 from modeling.runtime import DialogueManager, Executor, Session
 from studio.builds.models import Build
+from studio.builds.services import artifact_problem
 
-__all__ = ["Executor", "forget_session", "manager_for", "session_state"]
+__all__ = ["ArtifactUnavailable", "Executor", "forget_session", "manager_for", "session_state"]
+
+
+class ArtifactUnavailable(Exception):
+    """The build's artifact is missing or does not match its checksum."""
+
 
 _lock = threading.Lock()
 _encoders: dict[str, TextEncoder] = {}
@@ -42,6 +48,9 @@ def manager_for(build: Build) -> DialogueManager:
     with _lock:
         manager = _managers.get(build.pk)
         if manager is None:
+            problem = artifact_problem(build)  # checked once per process: hashing every file per turn costs
+            if problem:
+                raise ArtifactUnavailable(f"build {build.number} cannot be served: {problem}")
             manager = DialogueManager.load(
                 build.artifact_path, device=settings.COLLOQUY_RUNTIME_DEVICE, encoder=_encoder()
             )

@@ -84,7 +84,10 @@ def turn_create(*, session: ConversationSession, text: Any) -> ConversationTurn:
     number = session.turns.count()
     if number >= settings.COLLOQUY_MAX_SESSION_TURNS:
         _fail("text", f"the session has {number} turns, the most one may have; start a new one")
-    manager = managers.manager_for(session.build)
+    try:
+        manager = managers.manager_for(session.build)
+    except managers.ArtifactUnavailable as exc:
+        raise SessionStateError(str(exc)) from None
     state = managers.session_state(
         session.pk,
         manager,

@@ -167,8 +167,11 @@ def turn_view(request: HtmxHttpRequest, session_id: str) -> HttpResponse:
     text = request.POST.get("text", "")
     try:
         turn = services.turn_create(session=session, text=text)
-    except SpecValidationError as exc:
-        context = _session_context(session, error=_errors(exc).get("text", "could not take the turn"), text=text)
+    except (SpecValidationError, services.SessionStateError) as exc:
+        message = (
+            _errors(exc).get("text", "could not take the turn") if isinstance(exc, SpecValidationError) else str(exc)
+        )
+        context = _session_context(session, error=message, text=text)
         if request.htmx:
             return render(request, "console/_say_error.html", context, status=400)
         return render(request, "console/session.html", context, status=400)
@@ -187,7 +190,13 @@ def turn_view(request: HtmxHttpRequest, session_id: str) -> HttpResponse:
 def reset_view(request: HtmxHttpRequest, session_id: str) -> HttpResponse:
     """A new conversation with the same build."""
     session = _session(request, session_id)
-    fresh = services.session_create(skill=session.skill, user=request.user, build=session.build)
+    try:
+        fresh = services.session_create(skill=session.skill, user=request.user, build=session.build)
+    except (SpecValidationError, services.SessionStateError) as exc:
+        message = _errors(exc).get("build", str(exc)) if isinstance(exc, SpecValidationError) else str(exc)
+        messages.error(request, message)
+        url = reverse("console:start", args=[session.skill_id])
+        return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
     url = reverse("console:session", args=[fresh.pk])
     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
