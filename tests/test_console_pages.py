@@ -195,3 +195,17 @@ def test_saving_a_conversation_whose_correction_breaks_a_later_turn_names_the_tu
     html = r.content.decode()
     assert r.status_code == 400 and "turns[3]" in html and "c1.flight" in html, html
     assert not SampleDialogue.objects.filter(name="broken").exists()
+
+
+def test_a_new_span_for_words_not_in_the_utterance_is_refused_in_the_form(web, flights_deployed):
+    skill, _ = flights_deployed
+    session, url = open_session(web, skill)
+    web.post(f"{url}turns/", {"text": SEARCH}, **HTMX)
+    fields = {"span_count": "many", "action_count": "0", "new_span_text": "Paris", "new_span_slot_type": "city"}
+    r = web.post(f"{url}turns/0/correct/", fields | {"apply": "save"}, **HTMX)
+    assert r.status_code == 400 and "“Paris” is not in the utterance" in r.content.decode()
+    assert ConversationTurn.objects.get(session=session).correction is None
+    fields |= {"new_span_text": "Boston", "span_count": "0"}
+    r = web.post(f"{url}turns/0/correct/", fields | {"apply": "save"}, **HTMX)
+    assert r.status_code == 200
+    assert [s["text"] for s in ConversationTurn.objects.get(session=session).correction["spans"]] == ["Boston"]

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRedirect
 
 import skillspec
-from skillspec import SpecValidationError
+from skillspec import Issue, SpecValidationError
 from studio.builds import selectors as build_selectors
 from studio.skills import selectors as skill_selectors
 from studio.skills.views import HtmxHttpRequest, login_required
@@ -204,6 +204,9 @@ def reset_view(request: HtmxHttpRequest, session_id: str) -> HttpResponse:
 # --- corrections and saving ------------------------------------------------------------------------------
 
 
+MAX_ROWS = 100  # spans or actions in one correction form
+
+
 def _correction_context(
     session: ConversationSession, turn: ConversationTurn, annotation: dict[str, Any] | None = None, **extra: Any
 ) -> dict[str, Any]:
@@ -240,7 +243,7 @@ def _action_row(
 def _posted_correction(request: HtmxHttpRequest, turn: ConversationTurn) -> tuple[list[Any], list[Any]]:
     post = request.POST
     spans: list[Any] = []
-    for i in range(int(post.get("span_count", "0") or 0)):
+    for i in range(min(_int(post.get("span_count")) or 0, MAX_ROWS)):
         if post.get(f"span-{i}-remove"):
             continue
         spans.append(
@@ -255,11 +258,11 @@ def _posted_correction(request: HtmxHttpRequest, turn: ConversationTurn) -> tupl
         # The words to tag, as typed or selected: their first occurrence not already in a span.
         words = post["new_span_text"].strip()
         at = _free_occurrence(turn.text, words, spans)
-        spans.append(
-            {"start": at, "end": at + len(words) if at is not None else None, "slot_type": post["new_span_slot_type"]}
-        )
+        if at is None:
+            raise SpecValidationError([Issue("new span", f"“{words}” is not in the utterance, or is tagged already")])
+        spans.append({"start": at, "end": at + len(words), "slot_type": post["new_span_slot_type"]})
     actions: list[Any] = []
-    for i in range(int(post.get("action_count", "0") or 0)):
+    for i in range(min(_int(post.get("action_count")) or 0, MAX_ROWS)):
         if post.get(f"action-{i}-remove"):
             continue
         name = post.get(f"action-{i}-name", "")
@@ -269,6 +272,15 @@ def _posted_correction(request: HtmxHttpRequest, turn: ConversationTurn) -> tupl
     if post.get("new_action"):
         actions.append({"name": post["new_action"], "arguments": {}})
     return spans, actions
+
+
+def _shown(turn: ConversationTurn, spans: list[Any]) -> list[dict[str, Any]]:
+    """Posted spans that pick characters of the text, with their text, to show in the form again."""
+    return [
+        s | {"text": turn.text[s["start"] : s["end"]]}
+        for s in spans
+        if isinstance(s.get("start"), int) and isinstance(s.get("end"), int)
+    ]
 
 
 def _free_occurrence(text: str, words: str, spans: list[Any]) -> int | None:
@@ -299,30 +311,19 @@ def correct_view(request: HtmxHttpRequest, session_id: str, number: int) -> Http
     if request.method == "POST":
         if request.POST.get("cancel"):
             return render(request, "console/_turn.html", _turn_context(session, turn))
-        spans, actions = _posted_correction(request, turn)
-        if request.POST.get("apply") == "refresh":
-            # An action added or renamed takes other arguments: redraw the form with them, unsaved.
-            shown = [
-                s | {"text": turn.text[s["start"] : s["end"]]}
-                for s in spans
-                if isinstance(s.get("start"), int) and isinstance(s.get("end"), int)
-            ]
-            draft = {"spans": shown, "actions": actions}
-            return render(request, "console/_correct.html", _correction_context(session, turn, draft))
+        spans: list[Any] = []
+        actions: list[Any] = []
         try:
+            spans, actions = _posted_correction(request, turn)
+            if request.POST.get("apply") == "refresh":
+                # An action added or renamed takes other arguments: redraw the form with them, unsaved.
+                draft = {"spans": _shown(turn, spans), "actions": actions}
+                return render(request, "console/_correct.html", _correction_context(session, turn, draft))
             turn = services.turn_correct(turn=turn, spans=spans, actions=actions)
         except SpecValidationError as exc:
-            shown = [
-                s | {"text": turn.text[s["start"] : s["end"]]}
-                for s in spans
-                if isinstance(s.get("start"), int) and isinstance(s.get("end"), int)
-            ]
-            context = _correction_context(
-                session,
-                turn,
-                {"spans": shown, "actions": actions},
-                errors=[f"{i.path}: {i.message}" for i in exc.issues],
-            )
+            errors = [f"{i.path}: {i.message}" for i in exc.issues]
+            shown = {"spans": _shown(turn, spans), "actions": actions} if spans or actions else None
+            context = _correction_context(session, turn, shown, errors=errors)
             return render(request, "console/_correct.html", context, status=400)
         return render(request, "console/_turn.html", _turn_context(session, turn))
     return render(request, "console/_correct.html", _correction_context(session, turn))
