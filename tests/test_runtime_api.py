@@ -332,3 +332,92 @@ def test_a_damaged_artifact_is_refused_not_served(api, flights_deployed):
     r = say(api, session["id"], SEARCH)
     assert r.status_code == 409 and "checksum" in r.json()["errors"][0]["message"]
     assert ConversationTurn.objects.count() == 0
+
+
+class WebProcess:
+    """``gunicorn studio.wsgi`` on the test database: a real web process to kill and start again."""
+
+    def __init__(self, env: dict[str, str], log) -> None:
+        import socket
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.env, self.log, self.proc = env, log, None
+
+    def start(self) -> None:
+        import http.client
+        import subprocess
+        import sys
+        import time
+        from pathlib import Path
+
+        gunicorn = str(Path(sys.executable).parent / "gunicorn")
+        with open(self.log, "ab") as out:
+            self.proc = subprocess.Popen(
+                [gunicorn, "studio.wsgi", "-w", "1", "-b", f"127.0.0.1:{self.port}", "--timeout", "120"],
+                cwd=Path(__file__).parent.parent,
+                env=self.env,
+                stdout=out,
+                stderr=out,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+                conn.request("GET", "/accounts/login/")
+                conn.getresponse().read()
+                return
+            except OSError:
+                assert self.proc.poll() is None and time.monotonic() < deadline, Path(self.log).read_text()[-2000:]
+                time.sleep(0.2)
+
+    def kill(self) -> None:
+        import os
+        import signal
+
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+
+    def post(self, path: str, body: dict, token: str) -> tuple[int, dict]:
+        import http.client
+
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        headers = {"Authorization": f"Token {token}", "Content-Type": "application/json"}
+        conn.request("POST", path, json.dumps(body), headers)
+        r = conn.getresponse()
+        return r.status, json.loads(r.read())
+
+
+def test_a_conversation_survives_killing_the_web_process(transactional_db, user, flights_deployed, tmp_path):
+    import os
+
+    from django.db import connection
+
+    skill, _ = flights_deployed
+    token, _ = Token.objects.get_or_create(user=user)
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        "OMP_NUM_THREADS": "1",
+        "HF_HUB_OFFLINE": "1",
+    }
+    env.pop("REDIS_URL", None)
+    web = WebProcess(env, tmp_path / "gunicorn.log")
+    web.start()
+    try:
+        status, session = web.post(f"/api/skills/{skill.pk}/sessions/", {}, token.key)
+        assert status == 201, session
+        status, first = web.post(f"/api/sessions/{session['id']}/turns/", {"text": SEARCH}, token.key)
+        assert status == 201 and first["api_calls"], first
+        web.kill()  # SIGKILL: nothing is flushed, nothing said goodbye
+        web.start()
+        status, turn = web.post(f"/api/sessions/{session['id']}/turns/", {"text": "Book it for two people"}, token.key)
+    finally:
+        web.kill()
+    assert status == 201, turn
+    assert turn["number"] == 1 and turn["actions"][0]["name"] == "confirm_booking"
+    flight = next(g for g in turn["actions"][0]["arguments"] if g["name"] == "flight")
+    assert flight["entity"] == "c1.flight" and flight["value"] == first["api_calls"][0]["result"]["flight"]
