@@ -421,3 +421,52 @@ def test_a_conversation_survives_killing_the_web_process(transactional_db, user,
     assert turn["number"] == 1 and turn["actions"][0]["name"] == "confirm_booking"
     flight = next(g for g in turn["actions"][0]["arguments"] if g["name"] == "flight")
     assert flight["entity"] == "c1.flight" and flight["value"] == first["api_calls"][0]["result"]["flight"]
+
+
+def test_a_slow_turn_does_not_hold_up_other_sessions_of_the_same_build(
+    transactional_db, user, flights_deployed, settings
+):
+    """A turn locks its session's row only: another conversation with the same build goes on meanwhile
+    (locking the joined build row as well serialised them, and deadlocked under load)."""
+    import time
+
+    settings.COLLOQUY_WEBHOOK_ALLOW_PRIVATE = True
+    skill, _ = flights_deployed
+    token, _ = Token.objects.get_or_create(user=user)
+
+    def client():
+        c = APIClient()
+        c.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return c
+
+    def slow(body):
+        time.sleep(3)
+        return flight_found(body)
+
+    hook = Webhook(SECRET, slow)
+    try:
+        services.binding_update(
+            skill=skill, api="SearchFlights", mode="webhook", url=hook.url, secret=SECRET, timeout=10
+        )
+        a, b = start(client(), skill)["id"], start(client(), skill)["id"]
+        say(client(), b, "hello")  # the manager is loaded before timing
+        def turn_a():
+            from django.db import connection
+
+            try:
+                say(client(), a, SEARCH)
+            finally:
+                connection.close()  # this thread's own connection
+
+        slow_turn = threading.Thread(target=turn_a)
+        slow_turn.start()
+        while not hook.received:  # session a's turn is inside its transaction, waiting on the webhook
+            time.sleep(0.05)
+        started = time.monotonic()
+        r = say(client(), b, "Hi there")
+        seconds = time.monotonic() - started
+        slow_turn.join()
+    finally:
+        hook.close()
+    assert r.status_code == 201 and seconds < 2, seconds
+    assert ConversationTurn.objects.filter(session_id=a).count() == 1

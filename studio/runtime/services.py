@@ -79,8 +79,11 @@ def _check_text(text: Any) -> str:
 def turn_create(*, session: ConversationSession, text: Any) -> ConversationTurn:
     """Answer the user's ``text`` in ``session`` and store the turn."""
     text = _check_text(text)
-    # One turn of a session at a time: the row lock orders concurrent requests.
-    session = ConversationSession.objects.select_for_update().select_related("build", "skill").get(pk=session.pk)
+    # One turn of a session at a time: the row lock orders concurrent requests. Only the session's
+    # row: locking the joined build too would serialise (and deadlock) all sessions of one build.
+    session = (
+        ConversationSession.objects.select_for_update(of=("self",)).select_related("build", "skill").get(pk=session.pk)
+    )
     number = session.turns.count()
     if number >= settings.COLLOQUY_MAX_SESSION_TURNS:
         _fail("text", f"the session has {number} turns, the most one may have; start a new one")
