@@ -450,6 +450,7 @@ def test_a_slow_turn_does_not_hold_up_other_sessions_of_the_same_build(
         )
         a, b = start(client(), skill)["id"], start(client(), skill)["id"]
         say(client(), b, "hello")  # the manager is loaded before timing
+
         def turn_a():
             from django.db import connection
 
