@@ -29,18 +29,9 @@ os.environ.setdefault("COLLOQUY_ARTIFACTS_DIR", str(ROOT / "var" / "bench-builds
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "studio.settings")
 sys.path.insert(0, str(ROOT))
 
+from benchdb import create_database  # noqa: E402  (the bench folder is on the path of its scripts)
+
 STAGES = ["validate", "simulate", "train", "evaluate", "package"]
-
-
-def create_database() -> None:
-    import psycopg
-
-    url = os.environ["DATABASE_URL"]
-    name = url.rsplit("/", 1)[1]
-    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
-    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, check=True)
 
 
 def start_workers(n: int, log_dir: Path) -> list[subprocess.Popen[bytes]]:

@@ -39,23 +39,14 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "studio.settings")
 os.environ.setdefault("COLLOQUY_RUNTIME_RATE", "1000000/min")  # measuring speed, not the limiter
 sys.path.insert(0, str(ROOT))
 
+from benchdb import create_database  # noqa: E402  (the bench folder is on the path of its scripts)
+
 DIALOGUE = [
     "Find me a flight from Boston to Chicago tomorrow",
     "Book it for two people",
     "Yes please",
     "No thanks, that's all",
 ]
-
-
-def create_database() -> None:
-    import psycopg
-
-    url = os.environ["DATABASE_URL"]
-    name = url.rsplit("/", 1)[1]
-    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
-    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, check=True)
 
 
 def deploy(artifact: Path) -> tuple[int, str]:
