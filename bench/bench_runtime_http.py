@@ -21,7 +21,6 @@ import http.client
 import json
 import os
 import platform
-import shutil
 import signal
 import statistics
 import subprocess
@@ -57,32 +56,13 @@ def deploy(artifact: Path) -> tuple[int, str]:
     from django.contrib.auth.models import User
     from rest_framework.authtoken.models import Token
 
-    import skillspec
-    from studio.builds.models import Build
-    from studio.builds.services import build_deploy, files_checksum
+    from studio.builds.services import build_deploy, build_from_artifact
     from studio.skills import services as skill_services
 
     user, _ = User.objects.get_or_create(username="bench-runtime")
     token, _ = Token.objects.get_or_create(user=user)
-    text = (ROOT / "examples" / "flights.json").read_text()
-    skill = skill_services.skill_import(owner=user, data=text)
-    target = Path(os.environ["COLLOQUY_ARTIFACTS_DIR"]) / f"skill-{skill.pk}"
-    shutil.rmtree(target, ignore_errors=True)
-    shutil.copytree(artifact, target)
-    (target / "MANIFEST.json").write_text("{}\n")
-    spec = skillspec.parse_skill(text.encode())
-    build = Build.objects.create(
-        skill=skill,
-        number=1,
-        started_by=user,
-        status=Build.Status.READY,
-        stage=Build.Stage.PACKAGE,
-        settings={},
-        spec=json.loads(skillspec.dump_skill(spec)),
-        spec_hash=skillspec.spec_hash(spec),
-        artifact_path=str(target),
-        artifact_checksum=files_checksum(target),
-    )
+    skill = skill_services.skill_import(owner=user, data=(ROOT / "examples" / "flights.json").read_text())
+    build = build_from_artifact(skill=skill, user=user, artifact=artifact)
     build_deploy(build=build, user=user)
     return skill.pk, token.key
 

@@ -226,30 +226,12 @@ def worker(django_db_setup, django_db_blocker, tmp_path_factory):
 @pytest.fixture
 def flights_deployed(user, flights_artifact, encoder, tmp_path, settings):
     """The flights example as ``user``'s skill, with the tiny trained manager packaged as its live build."""
-    import shutil
-
-    import skillspec
-    from studio.builds.models import Build
-    from studio.builds.services import build_deploy, files_checksum
+    from studio.builds.services import build_deploy, build_from_artifact
     from studio.runtime import managers
 
+    settings.COLLOQUY_ARTIFACTS_DIR = tmp_path
     skill = services.skill_import(owner=user, data=(ROOT / "examples" / "flights.json").read_text())
-    artifact = tmp_path / "artifact"
-    shutil.copytree(flights_artifact[0], artifact)
-    (artifact / "MANIFEST.json").write_text("{}")
-    spec = skillspec.parse_skill((ROOT / "examples" / "flights.json").read_bytes())
-    build = Build.objects.create(
-        skill=skill,
-        number=1,
-        started_by=user,
-        status=Build.Status.READY,
-        stage=Build.Stage.PACKAGE,
-        settings={},
-        spec=json.loads(skillspec.dump_skill(spec)),
-        spec_hash=skillspec.spec_hash(spec),
-        artifact_path=str(artifact),
-        artifact_checksum=files_checksum(artifact),
-    )
+    build = build_from_artifact(skill=skill, user=user, artifact=flights_artifact[0])
     build_deploy(build=build, user=user)
     managers.clear()
     managers._encoders[settings.COLLOQUY_RUNTIME_DEVICE] = encoder  # the session's encoder: loaded once

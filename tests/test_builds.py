@@ -254,3 +254,13 @@ def test_progress_reports_ride_out_a_database_blip(owner, flights):
     Build.objects.filter(pk=build.pk).update(status="cancelled")
     with pytest.raises(services.BuildStopped):
         report(7, 10, force=True)
+
+
+def test_an_artifact_trained_elsewhere_becomes_a_ready_deployable_build(flights_deployed):
+    from studio.builds.services import artifact_problem
+
+    skill, build = flights_deployed
+    assert build.status == "ready" and build.number == 1 and artifact_problem(build) is None
+    manifest = json.loads((Path(build.artifact_path) / "MANIFEST.json").read_text())
+    assert manifest["sha256"] == build.artifact_checksum and "model.safetensors" in manifest["files"]
+    assert "MANIFEST.json" not in manifest["files"] and manifest["spec_hash"] == build.spec_hash

@@ -560,16 +560,49 @@ def files_checksum(path: Path) -> str:
     return h.hexdigest()
 
 
+def _write_manifest(build: Build, path: Path) -> str:
+    """Write the artifact's MANIFEST.json (its files and checksum); returns the checksum."""
+    checksum = files_checksum(path)
+    files = sorted(str(p.relative_to(path)) for p in path.rglob("*") if p.is_file() and p.name != "MANIFEST.json")
+    manifest = {"build": build.number, "skill": build.skill_id, "spec_hash": build.spec_hash, "files": files}
+    (path / "MANIFEST.json").write_text(json.dumps({**manifest, "sha256": checksum}, indent=2) + "\n")
+    return checksum
+
+
+@transaction.atomic
+def build_from_artifact(*, skill: Skill, user: User, artifact: Path) -> Build:
+    """A ready build of the skill as it is now, serving an artifact trained elsewhere
+    (``python -m modeling train``): copied under the build's directory, with its manifest."""
+    spec = skill_selectors.skill_to_spec(skill=skill)
+    Skill.objects.select_for_update().get(pk=skill.pk)  # numbers builds one at a time per skill
+    last = Build.objects.filter(skill=skill).order_by("-number").values_list("number", flat=True).first()
+    build = Build.objects.create(
+        skill=skill,
+        number=(last or 0) + 1,
+        started_by=user,
+        status=Status.READY,
+        stage=Stage.PACKAGE,
+        settings={},
+        spec=json.loads(skillspec.dump_skill(spec)),
+        spec_hash=skillspec.spec_hash(spec),
+        finished_at=timezone.now(),
+    )
+    final = build_dir(build.pk) / "artifact"
+    shutil.rmtree(final, ignore_errors=True)
+    shutil.copytree(artifact, final)
+    build.artifact_path, build.artifact_checksum = str(final), _write_manifest(build, final)
+    build.save(update_fields=["artifact_path", "artifact_checksum"])
+    _log(build.pk, "", f"ready: artifact {build.artifact_checksum[:12]} copied from {artifact}")
+    return build
+
+
 def build_run_package(*, build_id: int) -> None:
     """Move the artifact into place atomically, with its checksum; the build is then ready."""
     with _stage(build_id, Stage.PACKAGE) as (build, report):
         report(0, 1, unit="artifact", force=True)
         tmp = build_dir(build_id) / "work" / "artifact.tmp"
         (tmp / "evaluation.json").write_text(json.dumps(build.metrics, indent=2) + "\n")
-        checksum = files_checksum(tmp)
-        files = sorted(str(p.relative_to(tmp)) for p in tmp.rglob("*") if p.is_file())
-        manifest = {"build": build.number, "skill": build.skill_id, "spec_hash": build.spec_hash, "files": files}
-        (tmp / "MANIFEST.json").write_text(json.dumps({**manifest, "sha256": checksum}, indent=2) + "\n")
+        checksum = _write_manifest(build, tmp)
         final = build_dir(build_id) / "artifact"
         shutil.rmtree(final, ignore_errors=True)
         os.replace(tmp, final)  # one rename: the artifact is there whole or not at all
