@@ -110,7 +110,7 @@ def binding_view(request: HtmxHttpRequest, skill_id: int, api: str) -> HttpRespo
 def _turn_context(session: ConversationSession, turn: ConversationTurn) -> dict[str, Any]:
     data = selectors.turn_json(turn)
     spans = data["spans"]
-    actions = [a for a in data["actions"]]
+    actions = data["actions"]
     for a in actions:
         changed = [d for d in a["consistency"] if not d["accepted"]]
         a["changed"] = changed
