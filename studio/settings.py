@@ -43,6 +43,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that every error under /api/ is JSON, whichever middleware answered it.
+    "studio.api_errors.ApiErrorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -162,8 +164,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    # Bad input of any kind becomes 400 {"errors": [{"path": ..., "message": ...}]}.
-    "EXCEPTION_HANDLER": "studio.skills.api.api_exception_handler",
+    # Bad input of any kind becomes 400 {"errors": [{"path": ..., "message": ...}]}; other refusals keep
+    # their status with the same body (studio/api_errors.py).
+    "EXCEPTION_HANDLER": "studio.api_errors.api_exception_handler",
 }
 
 SPECTACULAR_SETTINGS = {

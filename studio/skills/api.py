@@ -1,8 +1,8 @@
 """REST API: thin views over ``selectors`` (reads) and ``services`` (writes).
 
 The services validate every write against the skill spec and raise
-:class:`skillspec.SpecValidationError`; :func:`api_exception_handler` turns that
-(and DRF's own validation and parse errors) into one 400 body,
+:class:`skillspec.SpecValidationError`; ``studio.api_errors.api_exception_handler`` turns
+that (and DRF's own validation and parse errors) into one 400 body,
 ``{"errors": [{"path": ..., "message": ...}, ...]}``.
 
 The component endpoints are built once per kind from ``components.KINDS``; a
@@ -13,7 +13,7 @@ OpenAPI schema documents the real spec fields of each kind.
 from __future__ import annotations
 
 import codecs
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import Annotated, Any, cast
@@ -32,8 +32,7 @@ from rest_framework.pagination import BasePagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
-from rest_framework.views import APIView, set_rollback
-from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import APIView
 
 import skillspec
 
@@ -41,36 +40,6 @@ from . import models, selectors, services
 from .components import KINDS, SLOT_TYPES, ComponentKind
 
 # --- errors -------------------------------------------------------------------------------------
-
-
-def _detail_issues(detail: Any, path: str = "") -> Iterator[skillspec.Issue]:
-    """Flatten DRF's nested error detail into path-named issues (``values[2].value``)."""
-    if isinstance(detail, dict):
-        for key, value in detail.items():
-            sub = path if key in (api_settings.NON_FIELD_ERRORS_KEY, "detail") else skillspec.join_path(path, key)
-            yield from _detail_issues(value, sub)
-    elif isinstance(detail, list):
-        for i, item in enumerate(detail):
-            if isinstance(item, dict | list):
-                yield from _detail_issues(item, skillspec.join_path(path, i))
-            else:
-                yield skillspec.Issue(path, str(item))
-    else:
-        yield skillspec.Issue(path, str(detail))
-
-
-def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    """DRF exception handler: every bad-input error is a 400 listing each problem with its field path."""
-    if isinstance(exc, skillspec.SpecValidationError):
-        issues = exc.issues
-    elif isinstance(exc, exceptions.ValidationError | exceptions.ParseError):
-        issues = list(_detail_issues(exc.detail))
-    else:
-        return drf_exception_handler(exc, context)
-    set_rollback()
-    return Response(
-        {"errors": [{"path": i.path, "message": i.message} for i in issues]}, status=status.HTTP_400_BAD_REQUEST
-    )
 
 
 class PayloadTooLarge(exceptions.APIException):
