@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime
 import json
+import re
 
 import pytest
 from django.utils import timezone
 
-from studio.builds import services
+from studio.builds import selectors, services
 from studio.builds.models import Build, BuildLogLine, StageProgress
 from studio.skills import services as skill_services
 
@@ -164,3 +166,103 @@ def test_compare_shows_both_builds_side_by_side(web, named_skill, user):
     html = web.get(f"/skills/{named_skill.pk}/builds/compare/?a={a.pk}&b={b.pk}").content.decode()
     assert f"Build {a.number} vs build {b.number}" in html and "+0.1" in html
     assert web.get(f"/skills/{named_skill.pk}/builds/compare/?a={a.pk}").status_code == 404
+
+
+# --- the build form: expected duration per preset, preset offered first -----------------------------
+
+
+def checked_preset(html: str) -> str:
+    checked = re.findall(r'name="preset" value="(\w+)" checked', html)
+    assert len(checked) == 1, checked
+    return checked[0]
+
+
+def estimate_text(html: str, preset: str) -> str:
+    found = re.search(rf'<span class="estimate" data-preset="{preset}"[^>]*>([^<]*)</span>', html)
+    assert found, f"no estimate for {preset}"
+    return found.group(1)
+
+
+def timed_build(skill, user, preset: str, seconds: float, **fields) -> Build:
+    finished = timezone.now()
+    return make_build(
+        skill,
+        user,
+        status=fields.pop("status", "ready"),
+        settings=services.dataclasses.asdict(services.PRESETS[preset]) | fields.pop("settings", {}),
+        started_at=finished - datetime.timedelta(seconds=seconds),
+        finished_at=finished,
+        **fields,
+    )
+
+
+def test_without_earlier_builds_the_estimates_follow_the_benchmarks(skill):
+    draft = selectors.build_estimate_seconds(skill=skill, settings=services.PRESETS["draft"])
+    default = selectors.build_estimate_seconds(skill=skill, settings=services.PRESETS["default"])
+    # docs/benchmarks.md, a 2-core CPU: a draft of flights in about 50 s, a default build in about 340 s.
+    assert (draft.basis, draft.builds) == ("estimated", 0) and 45 <= draft.seconds <= 55
+    assert default.basis == "estimated" and 330 <= default.seconds <= 350
+
+
+def test_a_new_skill_offers_draft_first_with_each_presets_expected_duration(web, named_skill):
+    html = web.get(f"/skills/{named_skill.pk}/builds/").content.decode()
+    assert checked_preset(html) == "draft"
+    assert estimate_text(html, "draft") == "about 50 s (estimated)"
+    assert estimate_text(html, "default") == "about 6 min (estimated)"
+
+
+def test_the_estimates_come_from_the_skills_past_builds(web, named_skill, user):
+    timed_build(named_skill, user, "draft", 80)
+    # Neither a failed build nor one made from an artifact trained elsewhere says how long a build takes.
+    timed_build(named_skill, user, "draft", 5, status="failed")
+    # (services.build_from_artifact's builds have no settings and no start)
+    make_build(named_skill, user, status="ready", settings={}, finished_at=timezone.now())
+    html = web.get(f"/skills/{named_skill.pk}/builds/").content.decode()
+    assert estimate_text(html, "draft") == "about 80 s (from 1 earlier build)"
+    # The default preset has never been built: the draft's time, scaled by the formula's ratio (~342 / ~50 s).
+    assert estimate_text(html, "default") == "about 9 min (scaled from 1 earlier build)"
+    assert checked_preset(html) == "draft"  # the last build (from an artifact) is closest to nothing: draft
+
+    timed_build(named_skill, user, "default", 400)
+    timed_build(named_skill, user, "default", 500, settings={"seed": 7})  # the seed changes nothing
+    html = web.get(f"/skills/{named_skill.pk}/builds/").content.decode()
+    assert estimate_text(html, "default") == "about 8 min (from 2 earlier builds)"
+    assert estimate_text(html, "draft") == "about 80 s (from 1 earlier build)"
+    assert checked_preset(html) == "default"  # the last used preset, now that the skill has a ready build
+
+    estimate = selectors.build_estimate_seconds(skill=named_skill, settings=services.PRESETS["default"])
+    assert (estimate.seconds, estimate.basis, estimate.builds) == (450, "from 2 earlier builds", 2)
+
+
+def test_a_skill_without_builds_goes_by_its_owners_other_skills_only(web, named_skill, user, mini_spec):
+    other_skill = skill_services.skill_create(owner=user, name="Other", description="")
+    timed_build(other_skill, user, "draft", 120)
+    strangers = skill_services.skill_import(owner=UserFactory(), data=mini_spec)
+    timed_build(strangers, strangers.owner, "draft", 1000)
+    html = web.get(f"/skills/{named_skill.pk}/builds/").content.decode()
+    assert estimate_text(html, "draft") == "about 2 min (from 1 build of your other skills)"
+    assert checked_preset(html) == "draft"
+    strangers_page = selectors.build_estimate_seconds(skill=strangers, settings=services.PRESETS["draft"])
+    assert strangers_page.basis == "from 1 earlier build" and strangers_page.seconds == 1000
+
+
+def test_the_api_gives_each_presets_estimate_and_documents_it(api, named_skill, user, tmp_path):
+    timed_build(named_skill, user, "default", 400)
+    response = api.get(f"/api/skills/{named_skill.pk}/builds/estimates/")
+    assert response.status_code == 200
+    by_preset = {e["preset"]: e for e in response.json()}
+    assert set(by_preset) == set(services.PRESETS)
+    assert by_preset["default"] == {
+        "preset": "default",
+        "settings": services.dataclasses.asdict(services.PRESETS["default"]),
+        "seconds": 400.0,
+        "basis": "from 1 earlier build",
+        "builds": 1,
+        "suggested": True,
+    }
+    assert by_preset["draft"]["basis"] == "scaled from 1 earlier build" and not by_preset["draft"]["suggested"]
+    assert api.get(f"/api/skills/{named_skill.pk + 1000}/builds/estimates/").status_code == 404
+    schema = api.get("/api/schema/", {"format": "json"}).json()
+    operation = schema["paths"]["/api/skills/{skill_id}/builds/estimates/"]["get"]
+    assert operation["operationId"] == "builds_estimates"
+    assert "BuildEstimate" in schema["components"]["schemas"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from drf_spectacular.utils import extend_schema
@@ -49,6 +50,20 @@ class BuildSerializer(serializers.Serializer[Build]):
     finished_at = serializers.DateTimeField(allow_null=True)
     duration_seconds = serializers.FloatField(allow_null=True)
     artifact_checksum = serializers.CharField()
+
+
+class BuildEstimateSerializer(serializers.Serializer[Any]):
+    preset = serializers.ChoiceField(choices=list(services.PRESETS))
+    settings = serializers.DictField(help_text="The preset's settings.")
+    seconds = serializers.FloatField(
+        help_text="Expected time from a worker starting the build to ready (waiting for a free worker not counted)."
+    )
+    basis = serializers.CharField(
+        help_text="What the figure comes from: `from 3 earlier builds` (same settings), `scaled from 1 earlier "
+        "build` (other settings), `... builds of your other skills`, or `estimated` (no build to go by)."
+    )
+    builds = serializers.IntegerField(help_text="How many earlier builds it comes from.")
+    suggested = serializers.BooleanField(help_text="The preset the studio's build form offers first.")
 
 
 def build_json(build: Build, live: Build | None | bool = False) -> dict[str, Any]:
@@ -112,6 +127,29 @@ class SkillBuildsApi(BaseApi):
         skill = skill_selectors.skill_get(user=request.user, skill_id=skill_id)
         build = services.build_create(skill=skill, user=request.user, settings=request.data or None)
         return Response(build_json(build), status=status.HTTP_201_CREATED)
+
+
+class SkillBuildEstimatesApi(BaseApi):
+    @extend_schema(operation_id="builds_estimates", tags=TAG, responses=BuildEstimateSerializer(many=True))
+    def get(self, request: AuthenticatedRequest, skill_id: int) -> Response:
+        """How long a build of the skill with each preset should take on this installation, from the skill's
+        earlier builds (or your other skills') when there are some."""
+        skill = skill_selectors.skill_get(user=request.user, skill_id=skill_id)
+        suggested = selectors.build_form_preset(skill=skill)
+        out = []
+        for name, preset in services.PRESETS.items():
+            estimate = selectors.build_estimate_seconds(skill=skill, settings=preset)
+            out.append(
+                {
+                    "preset": name,
+                    "settings": dataclasses.asdict(preset),
+                    "seconds": round(estimate.seconds, 1),
+                    "basis": estimate.basis,
+                    "builds": estimate.builds,
+                    "suggested": name == suggested,
+                }
+            )
+        return Response(out)
 
 
 class BuildDetailApi(BaseApi):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import statistics
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
@@ -12,6 +14,7 @@ from django.utils import timezone
 from studio.skills.models import Skill
 
 from .models import Build, Deployment, StageProgress
+from .services import PRESETS, BuildSettings
 
 # Share of the whole build each stage stands for, for one overall progress figure.
 WEIGHTS = {"validate": 0.02, "simulate": 0.2, "train": 0.6, "evaluate": 0.15, "package": 0.03}
@@ -75,6 +78,94 @@ def build_duration(*, build: Build) -> float | None:
         return None
     end = build.finished_at or timezone.now()
     return (end - build.started_at).total_seconds()
+
+
+# --- how long a build will take ----------------------------------------------------------------
+
+# With no earlier build to go by, a build's time from its settings, fitted to docs/benchmarks.md
+# ("Builds: a default build of the flights example, per stage"; a 2-core CPU, one worker): a
+# default build (10,000 dialogues, 8 epochs, 1,000 held out) took 340 s, a draft (1,000
+# dialogues, 3 epochs, 200 held out) about 50 s.
+ESTIMATE_BASE_SECONDS = 34.0  # queueing, handing over between stages, loading the encoder
+ESTIMATE_SECONDS_PER_DIALOGUE_EPOCH = 0.0035  # simulating, encoding, training: 10,000 x 8 took ~280 s
+ESTIMATE_SECONDS_PER_HELDOUT_DIALOGUE = 0.0275  # evaluating: 1,000 held-out dialogues took ~27.5 s
+ESTIMATE_FROM_BUILDS = 5  # an estimate goes by at most this many earlier builds, the most recent
+# The settings that change how long a build takes (the seed does not).
+TIMED_SETTINGS = ("dialogues", "heldout", "epochs", "shards")
+
+
+@dataclasses.dataclass(frozen=True)
+class BuildEstimate:
+    """How long a build with some settings should take, and what the figure is based on."""
+
+    seconds: float
+    basis: str  # "from 3 earlier builds", "scaled from 1 earlier build", ..., or "estimated"
+    builds: int  # the earlier builds it comes from; 0 for the documented constants alone
+
+
+def _formula_seconds(s: dict[str, int]) -> float:
+    return (
+        ESTIMATE_BASE_SECONDS
+        + ESTIMATE_SECONDS_PER_DIALOGUE_EPOCH * s["dialogues"] * s["epochs"]
+        + ESTIMATE_SECONDS_PER_HELDOUT_DIALOGUE * s["heldout"]
+    )
+
+
+def _timed_builds(builds: QuerySet[Build]) -> list[tuple[dict[str, int], float]]:
+    """(timed settings, seconds from start to ready) of the most recent ready builds that ran here."""
+    ready = builds.filter(status=Build.Status.READY, started_at__isnull=False, finished_at__isnull=False)
+    rows = ready.order_by("-finished_at").values_list("settings", "started_at", "finished_at")[:50]
+    out = []
+    for settings, started, finished in rows:
+        if started is None or finished is None:  # not so (filtered above); the type checker cannot know
+            continue
+        seconds = (finished - started).total_seconds()
+        # A build made from an artifact trained elsewhere has no settings: nothing to learn from it.
+        if seconds > 0 and all(isinstance(settings.get(k), int) and settings[k] > 0 for k in ("dialogues", "epochs")):
+            out.append(({k: settings.get(k, 0) for k in TIMED_SETTINGS}, seconds))
+    return out
+
+
+def build_estimate_seconds(*, skill: Skill, settings: BuildSettings) -> BuildEstimate:
+    """How long a build of ``skill`` with ``settings`` should take on this installation, from start to ready.
+
+    From the skill's recent ready builds: those with the same settings as they took, or, when
+    there are none, each one's time scaled by how much longer the formula says these settings
+    take (dialogues x epochs, held-out dialogues). Without any, the same from the owner's other
+    skills; without any at all, the formula alone (``ESTIMATE_*``, from docs/benchmarks.md).
+    Time spent queued, waiting for a free worker, is not counted.
+    """
+    wanted = {k: getattr(settings, k) for k in TIMED_SETTINGS}
+    own = Build.objects.filter(skill=skill)
+    others = Build.objects.filter(skill__owner_id=skill.owner_id).exclude(skill=skill)
+    pools = (
+        (own, "earlier build", "earlier builds"),
+        (others, "build of your other skills", "builds of your other skills"),
+    )
+    for builds, one, many in pools:
+        timed = _timed_builds(builds)
+        same = [seconds for s, seconds in timed if s == wanted][:ESTIMATE_FROM_BUILDS]
+        scaled = [seconds * _formula_seconds(wanted) / _formula_seconds(s) for s, seconds in timed]
+        for figures, how in ((same, "from"), (scaled[:ESTIMATE_FROM_BUILDS], "scaled from")):
+            if figures:
+                n = len(figures)
+                return BuildEstimate(statistics.median(figures), f"{how} {n} {one if n == 1 else many}", n)
+    return BuildEstimate(_formula_seconds(wanted), "estimated", 0)
+
+
+def build_form_preset(*, skill: Skill) -> str:
+    """The preset the build form offers first: ``draft`` until the skill has a ready build (a first build
+    should be quick), then the preset closest to the settings of the skill's last build."""
+    fallback = "draft" if "draft" in PRESETS else next(iter(PRESETS))
+    if not Build.objects.filter(skill=skill, status=Build.Status.READY).exists():
+        return fallback
+    last = Build.objects.filter(skill=skill).order_by("-number").values_list("settings", flat=True).first() or {}
+
+    def distance(name: str) -> tuple[int, bool]:
+        preset = dataclasses.asdict(PRESETS[name])
+        return sum(last.get(k) != preset[k] for k in TIMED_SETTINGS), name != fallback
+
+    return min(PRESETS, key=distance)
 
 
 def user_segments(turn: dict[str, Any]) -> list[dict[str, Any]]:

@@ -36,6 +36,18 @@ def _redirect(request: HtmxHttpRequest, url: str) -> HttpResponse:
     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
 
+def _about(estimate: selectors.BuildEstimate) -> str:
+    """``about 50 s (from 2 earlier builds)``: rounded as far as an estimate deserves."""
+    seconds = estimate.seconds
+    if seconds < 90:
+        figure = f"{max(5, round(seconds / 5) * 5)} s"
+    elif seconds < 90 * 60:
+        figure = f"{round(seconds / 60)} min"
+    else:
+        figure = f"{seconds / 3600:.1f} h"
+    return f"about {figure} ({estimate.basis})"
+
+
 def _headline(build: Build) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name in ("heldout", "test"):
@@ -82,7 +94,15 @@ def build_list_view(request: HtmxHttpRequest, skill_id: int) -> HttpResponse:
             "section": "builds",
             "rows": rows,
             "live": live,
-            "presets": [(name, services.describe_settings(p)) for name, p in services.PRESETS.items()],
+            "presets": [
+                {
+                    "name": name,
+                    "description": services.describe_settings(preset),
+                    "estimate": _about(selectors.build_estimate_seconds(skill=skill, settings=preset)),
+                }
+                for name, preset in services.PRESETS.items()
+            ],
+            "preset": posted.get("preset") or selectors.build_form_preset(skill=skill),
             "fields": [(f, posted.get(f, ""), errors.get(f)) for f in SETTING_FIELDS],
             "errors": errors,
             "posted": posted,
