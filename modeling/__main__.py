@@ -16,6 +16,8 @@ from tqdm import tqdm
 from skillspec.annotated import AnnotatedDialogue, read_dialogues
 from skillspec.cli import load_skill_or_exit
 
+from .encoder import PRECISIONS
+
 
 def _load_dialogues(path: Path) -> list[AnnotatedDialogue]:
     try:
@@ -51,6 +53,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         sample_weight=args.sample_weight,
         finetune_layers=args.finetune_layers,
         finetune_epochs=args.finetune_epochs,
+        encoder_precision=args.encoder_precision,
     )
     bars: dict[str, Any] = {}
 
@@ -179,6 +182,12 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--device", default="auto", help="cpu, cuda or auto (CUDA when present; default)")
     t.add_argument("--encoder", type=Path, help="a local BERT-family directory (default: all-MiniLM-L6-v2)")
     t.add_argument("--cache-dir", type=Path, help="keep token embeddings here between builds")
+    t.add_argument(
+        "--encoder-precision",
+        choices=PRECISIONS,
+        default="fp32",
+        help="int8: dynamically quantised encoder on the CPU (faster encoding; see docs/benchmarks.md)",
+    )
     t.add_argument("--sample-weight", type=int, default=1, help="count each sample dialogue this many times")
     t.add_argument(
         "--finetune-layers",

@@ -52,7 +52,7 @@ class ActionPredictionModel(nn.Module):
 
     def forward(self, batch: dict[str, torch.Tensor], labels: torch.Tensor | None = None) -> APOutput:
         """``batch``: turns [B,T,D], ap_context [S], ap_utterance [S,H], ap_state [S,F]."""
-        ctx = self.context(batch["turns"], batch["ap_context"])
+        ctx = self.context.vectors(batch, "ap_context")
         x = torch.cat([ctx, self.utterance(batch["ap_utterance"]), self.state(batch["ap_state"])], dim=-1)
         logits = self.head(x)
         loss = F.cross_entropy(logits, labels) if labels is not None else None

@@ -56,7 +56,7 @@ class ArgumentFillingModel(nn.Module):
     def forward(self, batch: dict[str, torch.Tensor], labels: torch.Tensor | None = None) -> AFOutput:
         """``batch``: turns, af_context [I], af_action [I], af_arg [I], af_features [I,C,F],
         af_reprs [I,C,2H], af_fields [I,C], af_mask [I,C] (True = a real candidate)."""
-        ctx = self.context(batch["turns"], batch["af_context"])
+        ctx = self.context.vectors(batch, "af_context")
         q = self.query(torch.cat([ctx, self.action(batch["af_action"]), self.arg(batch["af_arg"])], dim=-1))
         c = self.cand(
             torch.cat([batch["af_features"], self.span(batch["af_reprs"]), self.field(batch["af_fields"])], dim=-1)

@@ -101,6 +101,17 @@ def save_artifact(
     (out / "README.md").write_text(_model_card(config, vocab, metrics, params))
 
 
+def artifact_precision(config: dict[str, Any]) -> str:
+    """The encoder precision an artifact was trained with (artifacts from before precisions: fp32)."""
+    return str(config["encoder"].get("precision", "fp32"))
+
+
+def read_artifact_config(path: Path) -> dict[str, Any]:
+    """An artifact's config.json, without loading its models."""
+    config: dict[str, Any] = json.loads((Path(path) / "config.json").read_text())
+    return config
+
+
 def load_artifact(path: Path, *, device: str = "cpu") -> tuple[dict[str, Any], SkillVocab, skillspec.Skill, Models]:
     """Config, vocabularies, skill and models (in eval mode) of an artifact directory."""
     path = Path(path)
@@ -219,7 +230,8 @@ def _model_card(config: dict[str, Any], vocab: SkillVocab, metrics: dict[str, An
         "| | |",
         "|---|---|",
         f"| spec hash | `{config['spec_hash']}` |",
-        f"| encoder | `{enc['name']}` (identity `{enc['identity']}`, hidden {enc['hidden']}, {frozen}) |",
+        f"| encoder | `{enc['name']}` (identity `{enc['identity']}`, hidden {enc['hidden']}, {frozen}, "
+        f"{enc.get('precision', 'fp32')}) |",
         f"| created | {datetime.datetime.now(datetime.UTC).isoformat(timespec='seconds')} |",
         f"| library versions | Python {platform.python_version()}, torch {torch.__version__}, "
         f"transformers {transformers.__version__} |",

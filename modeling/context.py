@@ -18,6 +18,13 @@ class TurnContext(nn.Module):
         self.lstm = nn.LSTM(hidden, hidden, batch_first=True)
         self.hidden = hidden
 
+    def vectors(self, batch: dict[str, torch.Tensor], key: str) -> torch.Tensor:
+        """The context vectors a batch asks for with ``batch[key]``, or, when the caller computed
+        them already (``batch[key + "_vectors"]``: the runtime does once per system turn, since
+        every step of a turn reads the same context), those."""
+        given = batch.get(key + "_vectors")
+        return given if given is not None else self(batch["turns"], batch[key])
+
     def forward(self, turns: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
         """Context vectors: ``turns`` [B, T, turn_size]; ``index`` [N] into the flattened B*T
         outputs (the state after that turn), -1 for "before the first turn" (zeros)."""

@@ -22,6 +22,9 @@ import numpy as np
 import torch
 
 ENV_ENCODER = "COLLOQUY_ENCODER"  # a local BERT-family directory to use instead of the default
+# "fp32": the weights as shipped. "int8": PyTorch's dynamic int8 quantisation of the linear
+# layers (CPU only), measured side by side in docs/benchmarks.md.
+PRECISIONS = ("fp32", "int8")
 
 
 def resolve_device(device: str) -> str:
@@ -73,6 +76,7 @@ class TextEncoder:
         cache_dir: str | Path | None = None,
         batch_size: int = 64,
         memory_limit: int = 100_000,
+        precision: str = "fp32",
     ) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -88,7 +92,14 @@ class TextEncoder:
         if not self.tokenizer.is_fast:
             raise ValueError(f"{self.path}: the tokenizer must be a fast tokenizer (it gives character offsets)")
         device = resolve_device(device)
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision {precision!r}: one of {', '.join(PRECISIONS)}")
+        if precision == "int8" and device != "cpu":
+            raise ValueError("int8 precision is for the CPU; use fp32 on a GPU")
         self.model = AutoModel.from_pretrained(self.path, local_files_only=True).to(device).eval()
+        if precision == "int8":
+            self.model = _quantize(self.model)
+        self.precision = precision
         self.device = device
         self.max_length = max_length
         self.batch_size = batch_size
@@ -140,6 +151,8 @@ class TextEncoder:
     def _identity(self) -> str:
         # The weights file's size and mtime stand in for its content: hashing 90 MB per load costs ~0.3 s.
         h = hashlib.sha256(f"{self.max_length}".encode())
+        if self.precision != "fp32":  # fp32 keeps the identity it had before precisions existed
+            h.update(self.precision.encode())
         for name in sorted(os.listdir(self.path)):
             p = Path(self.path, name)
             if p.is_file():
@@ -204,14 +217,31 @@ class TextEncoder:
         ]
 
 
-class _DiskCache:
-    """Token embeddings on disk: one SQLite row per (encoder, text)."""
+def _quantize(model: torch.nn.Module) -> torch.nn.Module:
+    """Dynamic int8 quantisation of the linear layers (weights int8, activations quantised per batch)."""
+    import warnings
 
-    def __init__(self, path: Path, identity: str) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch.ao's notice that the API moves to torchao one day
+        quantize = torch.ao.quantization.quantize_dynamic
+        quantized: torch.nn.Module = quantize(model, {torch.nn.Linear}, dtype=torch.qint8)  # type: ignore[no-untyped-call]
+    return quantized
+
+
+class _DiskCache:
+    """Token embeddings on disk: one SQLite row per (encoder, text).
+
+    Several worker processes share the file: WAL lets readers run beside the one writer, and
+    a writer waits (up to ``timeout`` seconds) for another's short transaction instead of failing.
+    """
+
+    def __init__(self, path: Path, identity: str, timeout: float = 60.0) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.identity = identity
-        self.db = sqlite3.connect(path, check_same_thread=False)
+        self.db = sqlite3.connect(path, check_same_thread=False, timeout=timeout)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute(
             "CREATE TABLE IF NOT EXISTS emb (encoder TEXT, key TEXT, dim INTEGER, emb BLOB, offsets BLOB,"
             " PRIMARY KEY (encoder, key))"

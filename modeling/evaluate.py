@@ -35,6 +35,10 @@ def evaluate(
     index = manager.index(today)
     ner = SpanF1()
     turns = TurnMetrics()
+    dialogues = list(dialogues)
+    # Encode every user text up front, in length-sorted batches: one text at a time through
+    # the Transformer costs several times more, and the turns below then find them in memory.
+    manager.encoder.encode_many([t.text for d in dialogues for t in d.turns if isinstance(t, AUserTurn)])
     for dialogue in dialogues:
         tracker = DialogueTracker(index)
         gold_to_ours: dict[str, str] = {}

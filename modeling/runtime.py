@@ -29,7 +29,7 @@ from safetensors.torch import load_file
 import skillspec
 from skillspec.annotated import WAIT
 
-from .artifact import ENCODER_LAYERS, Models, load_artifact
+from .artifact import ENCODER_LAYERS, Models, artifact_precision, load_artifact
 from .consistency import Decision, check_action, confirmation_bindings
 from .data import candidate_tensors, token_tensors
 from .encoder import Encoded, TextEncoder, resolve_device
@@ -178,7 +178,9 @@ class DialogueManager:
         enc_cfg = config["encoder"]
         if encoder is None:
             enc_path = enc_cfg["path"] if Path(enc_cfg["path"], "config.json").is_file() else None
-            encoder = TextEncoder(enc_path, device=device, max_length=enc_cfg["max_length"])
+            encoder = TextEncoder(
+                enc_path, device=device, max_length=enc_cfg["max_length"], precision=artifact_precision(config)
+            )
         tuned = Path(path) / ENCODER_LAYERS
         if enc_cfg.get("finetuned_layers"):
             # The artifact carries the encoder's fine-tuned top layers: apply them to the base encoder.
@@ -328,13 +330,17 @@ class DialogueManager:
         """Predict, check and take the actions of a system turn (left open: call ``end_system_turn``)."""
         index = tracker.index
         tracker.begin_system_turn()
-        turns = self._turns(tracker)
-        ctx = torch.tensor([tracker.turn_index - 1])
+        turns = self._dev({"turns": self._turns(tracker)})["turns"]
+        ctx = torch.tensor([tracker.turn_index - 1], device=self.device)
+        # Every step of the turn reads the same dialogue context: run the turn-level LSTMs once.
+        with torch.inference_mode():
+            ap_context = self.models.ap.context(turns, ctx)
+            af_context = self.models.af.context(turns, ctx)
         utterance = self._utterance(tracker)
         actions_space = index.vocab.actions
         taken: list[ActionPrediction] = []
         for step in range(self.max_actions):
-            batch = {"turns": turns, "ap_context": ctx, "ap_utterance": utterance}
+            batch = {"turns": turns, "ap_context_vectors": ap_context, "ap_utterance": utterance}
             batch["ap_state"] = torch.from_numpy(tracker.step_features()[None, :])
             probs = self.models.ap.predict(self._dev(batch))[0].cpu()
             ranked = [int(i) for i in torch.argsort(probs, descending=True)]
@@ -353,7 +359,7 @@ class DialogueManager:
                     continue
                 tried.add(a)
                 name = actions_space[a]
-                args, entities = self._fill(tracker, turns, ctx, name)
+                args, entities = self._fill(tracker, turns, af_context, name)
                 verdict = check_action(index, tracker, name, entities)
                 if verdict.ok:
                     decisions.append(Decision(name, True, "valid"))
@@ -375,7 +381,7 @@ class DialogueManager:
     # ---------------------------------------------------------------- internals
 
     def _fill(
-        self, tracker: DialogueTracker, turns: torch.Tensor, ctx: torch.Tensor, action: str
+        self, tracker: DialogueTracker, turns: torch.Tensor, context: torch.Tensor, action: str
     ) -> tuple[list[ArgumentPrediction], dict[str, Entity | None]]:
         index = tracker.index
         spec = index.arguments[action]
@@ -390,7 +396,7 @@ class DialogueManager:
         if runnable:
             batch = {
                 "turns": turns,
-                "af_context": ctx.repeat(len(runnable)),
+                "af_context_vectors": context.expand(len(runnable), -1),
                 "af_action": torch.full((len(runnable),), index.action_index[action]),
                 "af_arg": torch.tensor([index.arg_index[f"{action}.{spec[i][0]}"] for i in runnable]),
             }

@@ -47,6 +47,7 @@ class TrainConfig:
     encoder: str | None = None  # a local BERT-family directory; None: $COLLOQUY_ENCODER or all-MiniLM-L6-v2
     max_length: int = 64
     cache_dir: str | None = None  # keep token embeddings on disk between builds
+    encoder_precision: str = "fp32"  # "int8": dynamically quantised encoder (CPU), see encoder.PRECISIONS
     ner_hidden: int = 128
     ap_hidden: int = 256
     af_hidden: int = 128
@@ -105,8 +106,16 @@ def train(
 
     if encoder is None:
         encoder = TextEncoder(
-            config.encoder, device=config.device, max_length=config.max_length, cache_dir=config.cache_dir
+            config.encoder,
+            device=config.device,
+            max_length=config.max_length,
+            cache_dir=config.cache_dir,
+            precision=config.encoder_precision,
         )
+    if encoder.precision != config.encoder_precision:
+        raise ValueError(f"the encoder given is {encoder.precision}, the config asks for {config.encoder_precision}")
+    if config.finetune_layers and encoder.precision != "fp32":
+        raise ValueError("fine-tuning the encoder needs its fp32 weights (encoder_precision fp32)")
     today = datetime.date.fromisoformat(config.reference_date)
     index = SkillIndex(skill, hidden=encoder.hidden_size, today=today)
     tuned: dict[str, torch.Tensor] | None = None
@@ -200,6 +209,7 @@ def train(
         "base_identity": encoder.base_identity,
         "hidden": encoder.hidden_size,
         "max_length": encoder.max_length,
+        "precision": encoder.precision,
         "finetuned_layers": config.finetune_layers,
     }
     save_artifact(

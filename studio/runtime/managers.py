@@ -14,10 +14,12 @@ import threading
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 
+from modeling.artifact import artifact_precision, read_artifact_config
 from modeling.encoder import TextEncoder
 from modeling.runtime import DialogueManager, Executor, Session
 from studio.builds.models import Build
@@ -31,16 +33,17 @@ class ArtifactUnavailable(Exception):
 
 
 _lock = threading.Lock()
-_encoders: dict[str, TextEncoder] = {}
+_encoders: dict[tuple[str, str], TextEncoder] = {}
 _managers: OrderedDict[int, DialogueManager] = OrderedDict()
 _sessions: OrderedDict[uuid.UUID, tuple[DialogueManager, Session]] = OrderedDict()
 
 
-def _encoder() -> TextEncoder:
-    device = settings.COLLOQUY_RUNTIME_DEVICE
-    if device not in _encoders:
-        _encoders[device] = TextEncoder(device=device)
-    return _encoders[device]
+def _encoder(precision: str) -> TextEncoder:
+    """One encoder per device and precision, shared by every build trained with it."""
+    key = (settings.COLLOQUY_RUNTIME_DEVICE, precision)
+    if key not in _encoders:
+        _encoders[key] = TextEncoder(device=key[0], precision=precision)
+    return _encoders[key]
 
 
 def manager_for(build: Build) -> DialogueManager:
@@ -51,8 +54,9 @@ def manager_for(build: Build) -> DialogueManager:
             problem = artifact_problem(build)  # checked once per process: hashing every file per turn costs
             if problem:
                 raise ArtifactUnavailable(f"build {build.number} cannot be served: {problem}")
+            precision = artifact_precision(read_artifact_config(Path(build.artifact_path)))
             manager = DialogueManager.load(
-                build.artifact_path, device=settings.COLLOQUY_RUNTIME_DEVICE, encoder=_encoder()
+                build.artifact_path, device=settings.COLLOQUY_RUNTIME_DEVICE, encoder=_encoder(precision)
             )
             _managers[build.pk] = manager
             while len(_managers) > settings.COLLOQUY_RUNTIME_MANAGERS:
