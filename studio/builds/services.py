@@ -15,6 +15,7 @@ import dataclasses
 import datetime
 import hashlib
 import json
+import logging
 import os
 import shutil
 import threading
@@ -37,6 +38,7 @@ from studio.skills.models import Skill
 
 from .models import Build, BuildLogLine, Deployment, StageProgress
 
+log = logging.getLogger(__name__)
 Stage = Build.Stage
 Status = Build.Status
 
@@ -279,14 +281,23 @@ class _Heartbeat(threading.Thread):
     def run(self) -> None:
         try:
             while not self.stop.wait(django_settings.BUILD_HEARTBEAT_SECONDS):
-                with contextlib.suppress(Exception):  # a database blip: the next beat tries again
+                try:
+                    # One UPDATE in autocommit: between beats the thread holds no transaction, and on
+                    # SQLite (one writer at a time) the write lock only for that statement.
                     StageProgress.objects.filter(pk=self.row_id).update(heartbeat_at=timezone.now())
+                except Exception as exc:  # a database blip: the next beat tries again
+                    log.warning("build part %s: heartbeat not written: %s", self.row_id, exc)
+                    connection.close_if_unusable_or_obsolete()
         finally:
             connection.close()
 
 
 class _Part:
     """One running part of a stage: its progress row, written throttled; notices a cancellation."""
+
+    # At most one progress write a second per part: a build's parts, its heartbeats and the web
+    # processes share the database, and on SQLite they take turns at one write lock.
+    REPORT_SECONDS = 1.0
 
     def __init__(self, build_id: int, stage: str, part: int) -> None:
         self.build_id = build_id
@@ -315,7 +326,7 @@ class _Part:
         force: bool = False,
     ) -> None:
         now = time.monotonic()
-        if not force and now - self.last < 0.5:
+        if not force and now - self.last < self.REPORT_SECONDS:
             return
         self.last = now
         fields: dict[str, Any] = {"done": done, "updated_at": timezone.now()}
@@ -323,13 +334,17 @@ class _Part:
             if value is not None:
                 fields[name] = value[:200] if isinstance(value, str) else value
         try:
-            StageProgress.objects.filter(pk=self.row.pk).update(**fields)
+            # One short UPDATE in autocommit, written only while the build runs: no row means it was
+            # cancelled or failed elsewhere, and only then is its status read.
+            if StageProgress.objects.filter(pk=self.row.pk, build__status=Status.RUNNING).update(**fields):
+                return
             status = Build.objects.filter(pk=self.build_id).values_list("status", flat=True).first()
-        except DatabaseError:
-            # The database is briefly away: the work goes on; the next report tries again. (If it
-            # stays away, the heartbeat goes silent and the build is failed as stale.)
+        except DatabaseError as exc:
+            # The database is briefly away (or, on SQLite, stayed locked past the busy timeout): the
+            # work goes on and a later report tries again. (If it stays away, the heartbeat goes
+            # silent and the build is failed as stale.)
+            log.warning("build %s: progress not written: %s", self.build_id, exc)
             connection.close_if_unusable_or_obsolete()
-            self.last = 0.0
             return
         if status != Status.RUNNING:
             raise BuildStopped(f"build is {status}")
