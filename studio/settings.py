@@ -78,7 +78,29 @@ DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
 else:
-    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": str(DATA_DIR / "colloquy.sqlite3")}}
+    # The embedded default (make run) is shared by the web server and the build worker's
+    # processes, which all write at once: progress, heartbeats, edits, console turns (see
+    # docs/builds.md). WAL lets readers go on while one connection writes. IMMEDIATE takes the
+    # write lock when a transaction begins, so one that has read never needs to upgrade its
+    # lock, which SQLite refuses at once ("database is locked") instead of waiting. A writer
+    # then waits up to `timeout` seconds for the lock: 20 s is generous, since most write
+    # transactions take milliseconds and the longest, a console turn (the model answers with
+    # the lock held; a few seconds when its process first loads the model, or a webhook's
+    # timeout), stays well under it even with several queued; yet a stalled process still
+    # ends in an error, not a hang. synchronous=NORMAL is safe with WAL (a power cut may lose
+    # the last commits, never the file) and saves an fsync per commit. Production uses
+    # PostgreSQL (DATABASE_URL), which none of this concerns.
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(DATA_DIR / "colloquy.sqlite3"),
+            "OPTIONS": {
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+            },
+        }
+    }
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
