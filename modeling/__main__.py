@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -16,7 +15,7 @@ from tqdm import tqdm
 from skillspec.annotated import AnnotatedDialogue, read_dialogues
 from skillspec.cli import load_skill_or_exit
 
-from .encoder import PRECISIONS
+from .encoder import PRECISIONS, set_cpu_threads
 
 
 def _load_dialogues(path: Path) -> list[AnnotatedDialogue]:
@@ -29,9 +28,7 @@ def _load_dialogues(path: Path) -> list[AnnotatedDialogue]:
 
 
 def _threads(n: int | None) -> None:
-    import torch
-
-    torch.set_num_threads(n or os.cpu_count() or 1)
+    set_cpu_threads(n)
 
 
 def cmd_train(args: argparse.Namespace) -> int:

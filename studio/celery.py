@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from celery import Celery
-from celery.signals import celeryd_init
+from celery.signals import celeryd_init, worker_process_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "studio.settings")
 
@@ -37,5 +37,22 @@ def ensure_broker_dirs() -> None:
 
 
 @celeryd_init.connect
-def _prepare(**_: Any) -> None:
+def _prepare(options: dict[str, Any] | None = None, **_: Any) -> None:
     ensure_broker_dirs()
+    # The pool's processes are forked after this: they read how many of them share the cores.
+    concurrency = (options or {}).get("concurrency") or os.cpu_count() or 1
+    os.environ[_PROCESSES] = str(concurrency)
+
+
+_PROCESSES = "COLLOQUY_WORKER_PROCESSES"
+
+
+@worker_process_init.connect
+def _share_the_cores(**_: Any) -> None:
+    """Each pool process takes its share of the cores for torch (``COLLOQUY_TORCH_THREADS``
+    overrides it): two processes with a thread per core each would spin-wait on one another."""
+    from django.conf import settings
+
+    from modeling.encoder import set_cpu_threads
+
+    set_cpu_threads(settings.COLLOQUY_TORCH_THREADS or None, processes=int(os.environ.get(_PROCESSES, "1")))

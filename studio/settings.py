@@ -115,6 +115,10 @@ BUILD_HEARTBEAT_SECONDS = float(os.environ.get("COLLOQUY_BUILD_HEARTBEAT_SECONDS
 # A running stage silent this long lost its worker; the build fails (and can be retried).
 BUILD_STALE_SECONDS = float(os.environ.get("COLLOQUY_BUILD_STALE_SECONDS", "60"))
 BUILD_DEVICE = os.environ.get("COLLOQUY_BUILD_DEVICE", "auto")  # "auto": CUDA on a worker that has it
+# "fp32" or "int8" (dynamically quantised encoder, CPU only): docs/benchmarks.md compares them.
+BUILD_ENCODER_PRECISION = os.environ.get("COLLOQUY_BUILD_ENCODER_PRECISION", "fp32")
+# Torch threads per worker process (and web process); 0: the process's share of the cores.
+COLLOQUY_TORCH_THREADS = int(os.environ.get("COLLOQUY_TORCH_THREADS", "0"))
 
 # --- runtime and test console (docs/console.md) ---
 COLLOQUY_RUNTIME_DEVICE = os.environ.get("COLLOQUY_RUNTIME_DEVICE", "cpu")
@@ -137,6 +141,9 @@ if not REDIS_URL:
         "processed_folder": str(_queue_dir / "processed"),
         "control_folder": str(_queue_dir / "control"),  # kombu's default is ./control, in the working directory
         "store_processed": False,
+        # The worker looks for new messages this often (kombu's default, 1 s, is paid at every
+        # hand-over between a build's stages).
+        "polling_interval": 0.1,
     }
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_DEFAULT_QUEUE = "cpu"

@@ -476,32 +476,39 @@ def build_run_train(*, build_id: int) -> bool:
 
         tmp = work / "artifact.tmp"
         shutil.rmtree(tmp, ignore_errors=True)
+        encoder = build_encoder()
         config = TrainConfig(
             epochs=s.epochs,
             seed=s.seed,
             device=django_settings.BUILD_DEVICE,
-            cache_dir=str(Path(django_settings.COLLOQUY_ARTIFACTS_DIR) / "cache"),
+            cache_dir=str(_cache_dir()),
+            encoder_precision=encoder.precision,
         )
-        metrics = train(_spec(build), dialogues, tmp, config, progress=progress, encoder=_encoder())
+        metrics = train(_spec(build), dialogues, tmp, config, progress=progress, encoder=encoder)
         report(1000, force=True)
         _log(build_id, Stage.TRAIN, f"trained in {metrics['seconds']:.0f} s ({metrics['epochs_run']} epochs)")
         _handover(build_id, Stage.EVALUATE)
         return True
 
 
-_ENCODERS: dict[str, Any] = {}
+_ENCODERS: dict[tuple[str, str], Any] = {}
 _ENCODER_LOCK = threading.Lock()
 
 
-def _encoder() -> Any:
-    """One encoder per worker process (loading it takes seconds)."""
+def build_encoder() -> Any:
+    """One encoder per worker process (loading it takes seconds), with the embeddings disk
+    cache shared by every build and worker: a rebuild encodes only the texts that are new."""
     from modeling.encoder import TextEncoder
 
     with _ENCODER_LOCK:
-        key = django_settings.BUILD_DEVICE
+        key = (django_settings.BUILD_DEVICE, django_settings.BUILD_ENCODER_PRECISION)
         if key not in _ENCODERS:
-            _ENCODERS[key] = TextEncoder(device=key)
+            _ENCODERS[key] = TextEncoder(device=key[0], precision=key[1], cache_dir=_cache_dir())
         return _ENCODERS[key]
+
+
+def _cache_dir() -> Path:
+    return Path(django_settings.COLLOQUY_ARTIFACTS_DIR) / "cache"
 
 
 def build_run_evaluate(*, build_id: int) -> bool:
@@ -516,7 +523,7 @@ def build_run_evaluate(*, build_id: int) -> bool:
     with _stage(build_id, Stage.EVALUATE) as (build, report):
         s = _settings(build)
         spec = _spec(build)
-        manager = DialogueManager.load(build_dir(build_id) / "work" / "artifact.tmp", encoder=_encoder())
+        manager = DialogueManager.load(build_dir(build_id) / "work" / "artifact.tmp", encoder=build_encoder())
         heldout = [
             AnnotatedDialogue.model_validate(d) for d in Simulator.for_skill(spec).dialogues(s.heldout, s.seed + 1000)
         ]

@@ -7,11 +7,12 @@ trains on CUDA when it has one). See docs/builds.md.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from celery import shared_task
-from celery.signals import worker_ready
+from celery.signals import worker_process_init, worker_ready
 
 from . import services
 from .models import Build
@@ -80,6 +81,13 @@ def enqueue(stage: str, build_id: int, shard: int | None = None) -> None:
     ensure_broker_dirs()
     args = (build_id,) if shard is None else (build_id, shard)
     TASKS[stage].apply_async(args=args, retry=False)
+
+
+@worker_process_init.connect
+def _load_the_encoder_early(**_: Any) -> None:
+    # Every stage that trains or evaluates needs the encoder (seconds to load): load it while the
+    # process waits for its first task, in a thread, since this signal must return within seconds.
+    threading.Thread(target=services.build_encoder, name="load-encoder", daemon=True).start()
 
 
 @worker_ready.connect
