@@ -8,6 +8,7 @@ the session: a process that has not seen the session (or restarted) replays them
 
 from __future__ import annotations
 
+import contextlib
 import random
 import time
 from collections.abc import Mapping
@@ -75,10 +76,18 @@ def _check_text(text: Any) -> str:
     return said
 
 
-@transaction.atomic
 def turn_create(*, session: ConversationSession, text: Any) -> ConversationTurn:
     """Answer the user's ``text`` in ``session`` and store the turn."""
     text = _check_text(text)
+    # Load the build's manager (seconds, the first time in a process) before the transaction:
+    # its locks (on SQLite, the database's one write lock) are then held only while the turn runs.
+    with contextlib.suppress(managers.ArtifactUnavailable):  # said inside, under the lock
+        managers.manager_for(session.build)
+    return _turn_create_locked(session=session, text=text)
+
+
+@transaction.atomic
+def _turn_create_locked(*, session: ConversationSession, text: str) -> ConversationTurn:
     # One turn of a session at a time: the row lock orders concurrent requests. Only the session's
     # row: locking the joined build too would serialise (and deadlock) all sessions of one build.
     session = (
