@@ -62,6 +62,11 @@ class TrainConfig:
     # Each sample dialogue (source "sample") counts this many times in training: the developer's own
     # examples are the most faithful data a build has, and a handful of them is lost among thousands.
     sample_weight: int = 1
+    # A warm start: an earlier artifact of the same skill whose models start where its training
+    # ended, when they fit (the same label spaces, model sizes and encoder); then at most
+    # ``warm_epochs`` epochs are trained. Where they do not fit, training starts cold, saying why.
+    init_from: str | None = None
+    warm_epochs: int = 2
 
 
 @dataclass(frozen=True)
@@ -75,6 +80,7 @@ class Progress:
     epoch: int = 0
     loss: float | None = None
     metrics: dict[str, Any] | None = None
+    epochs: int = 0  # "train" and "validate": the epochs planned (early stopping may end sooner)
 
 
 ProgressCallback = Callable[[Progress], object]
@@ -143,6 +149,8 @@ def train(
     val_ex = _replay_all(index, val_set, encodings, None) if val_set is not train_set else train_ex
 
     models = _new_models(index, config).to(config.device)
+    warm = _warm_start(models, index, encoder, Path(config.init_from)) if config.init_from else None
+    epochs = min(config.epochs, config.warm_epochs) if warm and warm["used"] else config.epochs
     optimizer = torch.optim.AdamW(models.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     rng = random.Random(config.seed)
     repeats = max(1, -(-config.min_batches_per_epoch * config.batch_size // len(train_ex)))
@@ -151,7 +159,7 @@ def train(
     best: dict[str, tuple[float, int, dict[str, torch.Tensor]]] = {}
     stale = 0
     epochs_run = 0
-    for epoch in range(1, config.epochs + 1):
+    for epoch in range(1, epochs + 1):
         models.train(True)
         order = list(range(len(train_ex))) * repeats
         rng.shuffle(order)
@@ -165,11 +173,11 @@ def train(
             torch.nn.utils.clip_grad_norm_(models.parameters(), 5.0)
             optimizer.step()
             total += float(loss.detach())
-            report(Progress("train", b + 1, batches, epoch, float(loss.detach())))
+            report(Progress("train", b + 1, batches, epoch, float(loss.detach()), epochs=epochs))
         val = evaluate_steps(models, val_ex, encodings, index, config)
         train_loss = total / max(batches, 1)
         history.append({"epoch": epoch, "train_loss": train_loss, **val})
-        report(Progress("validate", epoch, config.epochs, epoch, train_loss, val))
+        report(Progress("validate", epoch, epochs, epoch, train_loss, val, epochs=epochs))
         epochs_run = epoch
         improved = False
         for name, m in models.all():
@@ -191,6 +199,7 @@ def train(
         "epochs_run": epochs_run,
         "history": history,
         "seconds": round(seconds, 1),
+        "warm_start": warm,
     }
     sources = Counter(str(d.source) for d in train_set)
     data = {
@@ -225,6 +234,34 @@ def train(
     )
     report(Progress("done", 1, 1, epochs_run, metrics=final))
     return metrics
+
+
+def _warm_start(models: Models, index: SkillIndex, encoder: TextEncoder, artifact: Path) -> dict[str, Any]:
+    """Load an earlier artifact's weights into ``models`` when they fit; says whether, and why not."""
+    from .artifact import load_artifact
+
+    def cold(reason: str) -> dict[str, Any]:
+        return {"from": str(artifact), "used": False, "reason": reason}
+
+    try:
+        config, vocab, _, earlier = load_artifact(artifact, device="cpu")
+    except (OSError, ValueError, KeyError) as exc:
+        return cold(f"it cannot be read: {exc}")
+    if vocab != index.vocab:
+        return cold("the skill's label spaces changed (slot types, APIs, templates or their arguments)")
+    if config["encoder"]["identity"] != encoder.identity:
+        return cold("it was trained on another encoder")
+    sizes = {
+        "ner": dataclasses.asdict(models.ner.config),
+        "ap": dataclasses.asdict(models.ap.config),
+        "af": dataclasses.asdict(models.af.config),
+    }
+    for name, size in sizes.items():
+        if config[name] != size:
+            return cold(f"its {name} model has another configuration")
+    for (_, m), (_, old) in zip(models.all(), earlier.all(), strict=True):
+        m.load_state_dict(old.state_dict())
+    return {"from": str(artifact), "used": True, "reason": None}
 
 
 def split(

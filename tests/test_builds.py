@@ -15,7 +15,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from studio.builds import services
-from studio.builds.models import Build
+from studio.builds.models import Build, BuildLogLine
 from studio.skills import services as skill_services
 
 from .conftest import ROOT, STALE_SECONDS
@@ -264,3 +264,21 @@ def test_an_artifact_trained_elsewhere_becomes_a_ready_deployable_build(flights_
     manifest = json.loads((Path(build.artifact_path) / "MANIFEST.json").read_text())
     assert manifest["sha256"] == build.artifact_checksum and "model.safetensors" in manifest["files"]
     assert "MANIFEST.json" not in manifest["files"] and manifest["spec_hash"] == build.spec_hash
+
+
+def test_a_rebuild_starts_from_the_last_ready_builds_models(worker, owner, flights, client_for):
+    api = client_for(owner)
+    first = api.post(f"/api/skills/{flights.pk}/builds/", TINY, format="json").json()["id"]
+    wait_for(api, first, {"ready"})
+    second = api.post(f"/api/skills/{flights.pk}/builds/", {**TINY, "epochs": 4}, format="json").json()["id"]
+    wait_for(api, second, {"ready"})
+    logs = list(BuildLogLine.objects.filter(build_id=second).values_list("message", flat=True))
+    assert "started from build 1's models" in logs
+    build = Build.objects.get(pk=second)
+    assert 1 <= len(build.history) <= 2  # a warm start trains at most TrainConfig.warm_epochs epochs
+    cold = api.post(f"/api/skills/{flights.pk}/builds/", {**TINY, "warm_start": 0}, format="json").json()["id"]
+    wait_for(api, cold, {"ready"})
+    said = BuildLogLine.objects.filter(build_id=cold).values_list("message", flat=True)
+    assert said and not any("models" in m for m in said)
+    bad = api.post(f"/api/skills/{flights.pk}/builds/", {"warm_start": 2}, format="json")
+    assert bad.status_code == 400 and bad.json()["errors"][0]["path"] == "warm_start"

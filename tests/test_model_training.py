@@ -1,8 +1,10 @@
 """Training on a tiny configuration with the real encoder, and the artifact it writes."""
 
+import dataclasses
 import json
 
 import pytest
+import torch
 from safetensors.torch import load_file
 
 import skillspec
@@ -193,3 +195,29 @@ def test_a_batch_of_dialogues_without_system_turns_still_collates(flights_skill,
     assert batch["tokens"].shape[0] == 1 and int((labels["ner"] != -100).sum()) == len(
         encodings[first.turns[0].text].offsets
     )
+
+
+def test_a_warm_start_begins_from_an_earlier_artifact_when_it_fits(tmp_path, flights_skill, flights_dialogues, encoder):
+    data = flights_dialogues[0][:20]
+    config = TrainConfig(**{**TINY, "epochs": 1, "min_batches_per_epoch": 1})
+    train(flights_skill, data, tmp_path / "a", config, encoder=encoder)
+    # With a zero learning rate the warm-started weights are exactly the earlier artifact's.
+    still = dataclasses.replace(config, lr=0.0, epochs=5, init_from=str(tmp_path / "a"))
+    metrics = train(flights_skill, data, tmp_path / "b", still, encoder=encoder)
+    assert metrics["warm_start"] == {"from": str(tmp_path / "a"), "used": True, "reason": None}
+    assert metrics["epochs_run"] <= still.warm_epochs
+    a, b = load_file(str(tmp_path / "a" / "model.safetensors")), load_file(str(tmp_path / "b" / "model.safetensors"))
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    # Another label space (a template more) or another model size: a cold start that says why.
+    extra = flights_skill.response_templates[0].model_copy(update={"name": "extra_template"})
+    grown = flights_skill.model_copy(update={"response_templates": [*flights_skill.response_templates, extra]})
+    earlier = str(tmp_path / "a")
+    cold = train(grown, data, tmp_path / "c", dataclasses.replace(config, init_from=earlier), encoder=encoder)
+    assert cold["warm_start"]["used"] is False and "label spaces" in cold["warm_start"]["reason"]
+    bigger = dataclasses.replace(config, ner_hidden=32, init_from=earlier)
+    assert train(flights_skill, data, tmp_path / "d", bigger, encoder=encoder)["warm_start"]["reason"] == (
+        "its ner model has another configuration"
+    )
+    missing = dataclasses.replace(config, init_from=str(tmp_path / "nothing"))
+    reason = train(flights_skill, data, tmp_path / "e", missing, encoder=encoder)["warm_start"]["reason"]
+    assert "cannot be read" in reason

@@ -27,6 +27,10 @@ class BuildSettingsSerializer(serializers.Serializer[Any]):
     epochs = serializers.IntegerField(required=False)
     seed = serializers.IntegerField(required=False)
     shards = serializers.IntegerField(required=False, help_text="simulation tasks run in parallel")
+    warm_start = serializers.IntegerField(
+        required=False,
+        help_text="1 (default): start from the skill's latest ready build's models when they fit; 0: from scratch",
+    )
 
 
 class BuildSerializer(serializers.Serializer[Build]):

@@ -61,6 +61,9 @@ class BuildSettings:
     epochs: int = 8
     seed: int = 1
     shards: int = 4  # simulation tasks that workers run in parallel
+    # 1: start training from the skill's latest ready build when its models fit (same label
+    # spaces), for at most TrainConfig.warm_epochs epochs; 0: always train from scratch.
+    warm_start: int = 1
 
 
 PRESETS: dict[str, BuildSettings] = {
@@ -73,6 +76,7 @@ LIMITS = {
     "epochs": (1, 100),
     "seed": (0, 2**31 - 1),
     "shards": (1, 64),
+    "warm_start": (0, 1),
 }
 
 
@@ -155,7 +159,11 @@ def build_retry(*, build: Build, user: User) -> Build:
 
 
 def describe_settings(s: BuildSettings) -> str:
-    return f"{s.dialogues:,} dialogues in {s.shards} shards, {s.heldout:,} held out, {s.epochs} epochs, seed {s.seed}"
+    warm = ", warm start" if s.warm_start else ""
+    return (
+        f"{s.dialogues:,} dialogues in {s.shards} shards, {s.heldout:,} held out, {s.epochs} epochs, seed {s.seed}"
+        + warm
+    )
 
 
 def build_queue(*, build_id: int, stage: str, shard: int | None = None) -> None:
@@ -464,31 +472,46 @@ def build_run_train(*, build_id: int) -> bool:
             elif p.phase == "featurize":
                 report(200 + int(50 * p.done / max(p.total, 1)), detail=f"featurizing {p.done:,}/{p.total:,}")
             elif p.phase == "train":
-                frac = (p.epoch - 1 + p.done / max(p.total, 1)) / s.epochs
-                report(250 + int(750 * frac), detail=f"epoch {p.epoch}/{s.epochs}, loss {p.loss or 0:.4f}")
+                frac = (p.epoch - 1 + p.done / max(p.total, 1)) / max(p.epochs, 1)
+                report(250 + int(750 * frac), detail=f"epoch {p.epoch}/{p.epochs}, loss {p.loss or 0:.4f}")
             elif p.phase == "validate":
                 row = {"epoch": p.epoch, "train_loss": p.loss, **(p.metrics or {})}
                 history.append(row)
                 Build.objects.filter(pk=build_id).update(history=history)
                 acc = ", ".join(f"{k} {v['accuracy']:.3f}" for k, v in (p.metrics or {}).items())
                 _log(build_id, Stage.TRAIN, f"epoch {p.epoch}: train loss {p.loss:.4f}; validation accuracy {acc}")
-                report(250 + int(750 * p.epoch / s.epochs), force=True)
+                report(250 + int(750 * p.epoch / max(p.epochs, 1)), force=True)
 
         tmp = work / "artifact.tmp"
         shutil.rmtree(tmp, ignore_errors=True)
         encoder = build_encoder()
+        earlier = _warm_start_build(build) if s.warm_start else None
         config = TrainConfig(
             epochs=s.epochs,
             seed=s.seed,
             device=django_settings.BUILD_DEVICE,
             cache_dir=str(_cache_dir()),
             encoder_precision=encoder.precision,
+            init_from=earlier.artifact_path if earlier else None,
         )
         metrics = train(_spec(build), dialogues, tmp, config, progress=progress, encoder=encoder)
         report(1000, force=True)
+        warm = metrics.get("warm_start")
+        if earlier is not None and warm is not None:
+            said = "started from" if warm["used"] else f"did not start from ({warm['reason']})"
+            _log(build_id, Stage.TRAIN, f"{said} build {earlier.number}'s models")
         _log(build_id, Stage.TRAIN, f"trained in {metrics['seconds']:.0f} s ({metrics['epochs_run']} epochs)")
         _handover(build_id, Stage.EVALUATE)
         return True
+
+
+def _warm_start_build(build: Build) -> Build | None:
+    """The skill's latest ready build before this one whose artifact is still there."""
+    earlier = Build.objects.filter(skill_id=build.skill_id, status=Status.READY, number__lt=build.number)
+    for candidate in earlier.exclude(artifact_path="").order_by("-number")[:5]:
+        if (Path(candidate.artifact_path) / "config.json").is_file():
+            return candidate
+    return None
 
 
 _ENCODERS: dict[tuple[str, str], Any] = {}

@@ -27,7 +27,7 @@ from . import selectors, services
 from .models import Build
 
 HEADLINE = ("action_signature_accuracy", "action_accuracy", "ner_f1", "api_call_f1", "dialogue_accuracy")
-SETTING_FIELDS = ("dialogues", "heldout", "epochs", "seed", "shards")
+SETTING_FIELDS = ("dialogues", "heldout", "epochs", "seed", "shards", "warm_start")
 DIALOGUES_PER_PAGE = 10
 BROWSABLE = 200  # dialogues of the first shard offered to browse
 
