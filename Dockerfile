@@ -8,4 +8,5 @@ RUN pip install --no-cache-dir torch==2.13.0 --index-url ${TORCH_INDEX}
 COPY . .
 RUN pip install --no-cache-dir .
 EXPOSE 8000
-CMD ["gunicorn", "studio.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]
+# gunicorn.conf.py (read from /app) is the shipped, benchmarked server configuration.
+CMD ["gunicorn", "studio.wsgi:application"]

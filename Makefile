@@ -22,13 +22,17 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 install: $(VENV)/.installed ## Create .venv and install Colloquy with its dev tools
 
-run: install ## Install, migrate, load the demo and examples, start a build worker, serve http://localhost:8000
+# Two build workers: one process that trains (the gpu queue; it gets every core for torch) and
+# two for the other stages (shards in parallel; a core each). Torch processes that outnumber the
+# cores spin-wait on one another, so training never shares the machine with another training.
+run: install ## Install, migrate, load the demo and examples, start the build workers, serve http://localhost:8000
 	mkdir -p var
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_demo
-	@echo "Colloquy studio: http://localhost:$(PORT)/  (sign in as demo / demo-password); build worker log: var/worker.log"
-	$(BIN)/celery -A studio worker -Q cpu,gpu -c 2 -l info --logfile var/worker.log & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	@echo "Colloquy studio: http://localhost:$(PORT)/  (sign in as demo / demo-password); build worker logs: var/worker-*.log"
+	$(BIN)/celery -A studio worker -Q gpu -c 1 -n train@%h -l info --logfile var/worker-train.log & train=$$!; \
+	$(BIN)/celery -A studio worker -Q cpu -c 2 -n stages@%h -l info --logfile var/worker-stages.log & stages=$$!; \
+	trap 'kill $$train $$stages 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 worker: install ## Run a build worker in the foreground (queues cpu and gpu; QUEUES=gpu for a GPU machine)

@@ -4,12 +4,12 @@ A deployed build of examples/flights.json (the artifact ``bench_models.py --only
 trains, or ``--artifact``) is served by gunicorn on loopback, with PostgreSQL (a database
 of its own, created if missing) and Redis (the rate limiter's cache). This process is the
 client: first one session at a time (``--turns`` turns, new sessions every four turns of
-a search -> book dialogue), then ``--concurrent`` sessions at once, each in its own thread
-and connection. Latency is the client's, request sent to response read. Nothing else
-should run meanwhile.
+a search -> book dialogue), then ``--concurrent`` sessions at once for ``--seconds``, each
+in its own thread and connection. The server runs as shipped: gunicorn.conf.py. Latency is
+the client's, request sent to response read. Nothing else should run meanwhile.
 
     .venv/bin/python bench/bench_runtime_http.py [--artifact var/bench-models/flights-sim]
-        [--turns 400] [--concurrent 20] [--workers 2] [--threads 4]
+        [--turns 400] [--concurrent 20] [--seconds 60] [--workers N] [--threads N]
 
 Prints a Markdown table (and writes var/bench-runtime-http/results.json).
 """
@@ -21,6 +21,7 @@ import http.client
 import json
 import os
 import platform
+import runpy
 import signal
 import statistics
 import subprocess
@@ -99,6 +100,14 @@ def converse(client: Client, skill_id: int, turns: int, latencies: list[float], 
             latencies.append(seconds)
 
 
+def converse_until(
+    client: Client, skill_id: int, turns: int, until: float, latencies: list[float], errors: list[str]
+) -> None:
+    """Conversations of ``turns`` turns, one after another, until the clock reaches ``until``."""
+    while time.perf_counter() < until and len(errors) < 50:
+        converse(client, skill_id, turns, latencies, errors)
+
+
 def figures(latencies: list[float]) -> dict[str, float]:
     ms = sorted(x * 1000 for x in latencies)
     return {
@@ -114,9 +123,10 @@ def main() -> None:
     parser.add_argument("--artifact", type=Path, default=ROOT / "var" / "bench-models" / "flights-sim")
     parser.add_argument("--turns", type=int, default=400)
     parser.add_argument("--concurrent", type=int, default=20)
-    parser.add_argument("--turns-each", type=int, default=40, help="turns per concurrent session")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
-    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
+    parser.add_argument("--turns-each", type=int, default=40, help="turns per session; then a new one")
+    parser.add_argument("--workers", type=int, help="gunicorn processes (default: gunicorn.conf.py's, as shipped)")
+    parser.add_argument("--threads", type=int, help="threads per process (default: gunicorn.conf.py's)")
+    parser.add_argument("--seconds", type=float, default=60, help="how long the concurrent sessions run")
     parser.add_argument("--port", type=int, default=8765)
     args = parser.parse_args()
     if not (args.artifact / "config.json").is_file():
@@ -125,17 +135,20 @@ def main() -> None:
     skill_id, token = deploy(args.artifact)
     out = ROOT / "var" / "bench-runtime-http"
     out.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
+    # The shipped configuration (gunicorn.conf.py, read from the repository root), on loopback.
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "GUNICORN_BIND": f"127.0.0.1:{args.port}"}
+    if args.workers:
+        env["WEB_PROCESSES"] = str(args.workers)
+    if args.threads:
+        env["WEB_THREADS"] = str(args.threads)
+    config = runpy.run_path(str(ROOT / "gunicorn.conf.py"), init_globals={"os": os})
+    processes, threads_each = (
+        int(env.get("WEB_PROCESSES", config["workers"])),
+        int(env.get("WEB_THREADS", config["threads"])),
+    )
     log = (out / "gunicorn.log").open("wb")
     server = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "gunicorn"),
-            "studio.wsgi",
-            f"--workers={args.workers}",
-            f"--threads={args.threads}",
-            f"--bind=127.0.0.1:{args.port}",
-            "--timeout=120",
-        ],
+        [str(Path(sys.executable).parent / "gunicorn"), "studio.wsgi"],
         cwd=ROOT,
         env=env,
         stdout=log,
@@ -153,7 +166,7 @@ def main() -> None:
                     sys.exit("gunicorn did not start; see var/bench-runtime-http/gunicorn.log")
                 time.sleep(0.3)
         # Warm up: every worker loads the manager once (seconds), not measured.
-        for _ in range(args.workers * args.threads * 2):
+        for _ in range(processes * threads_each * 2):
             converse(Client(args.port, token), skill_id, 2, [], [])
         latencies: list[float] = []
         errors: list[str] = []
@@ -163,9 +176,11 @@ def main() -> None:
         sequential["errors"] = len(errors)
         lat_c: list[float] = []
         errors_c: list[str] = []
+        until = time.perf_counter() + args.seconds
         threads = [
             threading.Thread(
-                target=converse, args=(Client(args.port, token), skill_id, args.turns_each, lat_c, errors_c)
+                target=converse_until,
+                args=(Client(args.port, token), skill_id, args.turns_each, until, lat_c, errors_c),
             )
             for _ in range(args.concurrent)
         ]
@@ -181,7 +196,7 @@ def main() -> None:
         server.wait(timeout=30)
     results = {
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
-        "server": f"gunicorn, {args.workers} workers x {args.threads} threads",
+        "server": f"gunicorn.conf.py: {processes} processes x {threads_each} threads",
         "sequential": sequential,
         f"concurrent_{args.concurrent}": concurrent,
         "errors": (errors + errors_c)[:10],

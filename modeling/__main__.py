@@ -170,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("skill", type=Path, help="skill spec JSON")
     t.add_argument("dialogues", type=Path, nargs="+", help="annotated dialogues (JSON Lines files) to train on")
     t.add_argument("-o", "--output", type=Path, required=True, help="artifact directory to write")
-    t.add_argument("--epochs", type=int, default=8, help="at most this many (early stopping); default 8")
+    t.add_argument("--epochs", type=int, default=4, help="at most this many (early stopping); default 4")
     t.add_argument("--batch-size", type=int, default=32)
     t.add_argument("--lr", type=float, default=2e-3)
     t.add_argument("--patience", type=int, default=3, help="epochs without improvement before stopping")
@@ -181,9 +181,9 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--cache-dir", type=Path, help="keep token embeddings here between builds")
     t.add_argument(
         "--encoder-precision",
-        choices=PRECISIONS,
-        default="fp32",
-        help="int8: dynamically quantised encoder on the CPU (faster encoding; see docs/benchmarks.md)",
+        choices=("auto", *PRECISIONS),
+        default="auto",
+        help="auto (default): int8 (the dynamically quantised encoder) on the CPU, fp32 on a GPU",
     )
     t.add_argument("--sample-weight", type=int, default=1, help="count each sample dialogue this many times")
     t.add_argument(

@@ -34,7 +34,7 @@ REFERENCE_DATE = datetime.date(2026, 1, 15)
 
 @dataclass(frozen=True)
 class TrainConfig:
-    epochs: int = 8
+    epochs: int = 4
     batch_size: int = 32
     lr: float = 2e-3
     weight_decay: float = 1e-5
@@ -47,7 +47,7 @@ class TrainConfig:
     encoder: str | None = None  # a local BERT-family directory; None: $COLLOQUY_ENCODER or all-MiniLM-L6-v2
     max_length: int = 64
     cache_dir: str | None = None  # keep token embeddings on disk between builds
-    encoder_precision: str = "fp32"  # "int8": dynamically quantised encoder (CPU), see encoder.PRECISIONS
+    encoder_precision: str = "auto"  # int8 on the CPU, fp32 on a GPU; or either (encoder.PRECISIONS)
     ner_hidden: int = 128
     ap_hidden: int = 256
     af_hidden: int = 128
@@ -118,9 +118,9 @@ def train(
             cache_dir=config.cache_dir,
             precision=config.encoder_precision,
         )
-    if encoder.precision != config.encoder_precision:
+    if config.encoder_precision != "auto" and encoder.precision != config.encoder_precision:
         raise ValueError(f"the encoder given is {encoder.precision}, the config asks for {config.encoder_precision}")
-    if config.finetune_layers and encoder.precision != "fp32":
+    if config.finetune_layers and encoder.precision != "fp32":  # "auto" on a CPU: ask for fp32
         raise ValueError("fine-tuning the encoder needs its fp32 weights (encoder_precision fp32)")
     today = datetime.date.fromisoformat(config.reference_date)
     index = SkillIndex(skill, hidden=encoder.hidden_size, today=today)
@@ -153,19 +153,25 @@ def train(
     epochs = min(config.epochs, config.warm_epochs) if warm and warm["used"] else config.epochs
     optimizer = torch.optim.AdamW(models.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     rng = random.Random(config.seed)
-    repeats = max(1, -(-config.min_batches_per_epoch * config.batch_size // len(train_ex)))
-    batches = (len(train_ex) * repeats + config.batch_size - 1) // config.batch_size
+    # Fewer dialogues than a batch (a skill's samples alone): a batch holds each once, not the same
+    # dialogues over again; the epoch still takes min_batches_per_epoch steps, a third of the work each.
+    batch_size = min(config.batch_size, len(train_ex))
+    repeats = max(1, -(-config.min_batches_per_epoch * batch_size // len(train_ex)))
+    batches = (len(train_ex) * repeats + batch_size - 1) // batch_size
     history: list[dict[str, Any]] = []
     best: dict[str, tuple[float, int, dict[str, torch.Tensor]]] = {}
     stale = 0
     epochs_run = 0
     for epoch in range(1, epochs + 1):
         models.train(True)
-        order = list(range(len(train_ex))) * repeats
-        rng.shuffle(order)
+        order = []
+        for _ in range(repeats):  # each pass over the data in its own order
+            once = list(range(len(train_ex)))
+            rng.shuffle(once)
+            order += once
         total = 0.0
         for b in range(batches):
-            chunk = [train_ex[i] for i in order[b * config.batch_size : (b + 1) * config.batch_size]]
+            chunk = [train_ex[i] for i in order[b * batch_size : (b + 1) * batch_size]]
             batch, labels = _to(collate(chunk, encodings, index.hidden, index.turn_size), config.device)
             loss = torch.stack(list(_losses(models, batch, labels).values())).sum()
             optimizer.zero_grad()

@@ -115,8 +115,9 @@ BUILD_HEARTBEAT_SECONDS = float(os.environ.get("COLLOQUY_BUILD_HEARTBEAT_SECONDS
 # A running stage silent this long lost its worker; the build fails (and can be retried).
 BUILD_STALE_SECONDS = float(os.environ.get("COLLOQUY_BUILD_STALE_SECONDS", "60"))
 BUILD_DEVICE = os.environ.get("COLLOQUY_BUILD_DEVICE", "auto")  # "auto": CUDA on a worker that has it
-# "fp32" or "int8" (dynamically quantised encoder, CPU only): docs/benchmarks.md compares them.
-BUILD_ENCODER_PRECISION = os.environ.get("COLLOQUY_BUILD_ENCODER_PRECISION", "fp32")
+# "auto": int8 (the dynamically quantised encoder) on the CPU, fp32 on a GPU; or "fp32", "int8".
+# docs/benchmarks.md compares them.
+BUILD_ENCODER_PRECISION = os.environ.get("COLLOQUY_BUILD_ENCODER_PRECISION", "auto")
 # Torch threads per worker process (and web process); 0: the process's share of the cores.
 COLLOQUY_TORCH_THREADS = int(os.environ.get("COLLOQUY_TORCH_THREADS", "0"))
 

@@ -38,7 +38,7 @@ def test_the_int8_encoder_is_a_close_but_distinct_encoder(encoder, int8_encoder)
 
 
 def test_unknown_or_impossible_precisions_are_refused():
-    with pytest.raises(ValueError, match="precision 'bf16': one of fp32, int8"):
+    with pytest.raises(ValueError, match="precision .bf16.: one of auto, fp32, int8"):
         TextEncoder(precision="bf16", device="cpu")
     with pytest.raises(ValueError, match="int8 precision is for the CPU"):
         TextEncoder(precision="int8", device="cuda")
@@ -96,3 +96,11 @@ def test_two_processes_fill_one_disk_cache_at_once(tmp_path):
 
     count = sqlite3.connect(tmp_path / "embeddings.sqlite3").execute("SELECT COUNT(*) FROM emb").fetchone()[0]
     assert count == 120 + 120 + 40
+
+
+def test_auto_precision_is_int8_on_the_cpu_and_fp32_elsewhere():
+    from modeling.encoder import resolve_precision
+
+    assert resolve_precision("auto", "cpu") == "int8"
+    assert resolve_precision("auto", "cuda") == "fp32"
+    assert resolve_precision("fp32", "cpu") == "fp32"

@@ -58,7 +58,7 @@ class BuildStateError(Exception):
 class BuildSettings:
     dialogues: int = 10_000  # simulated training dialogues
     heldout: int = 1_000  # simulated dialogues (another seed) to evaluate on
-    epochs: int = 8
+    epochs: int = 4
     seed: int = 1
     shards: int = 4  # simulation tasks that workers run in parallel
     # 1: start training from the skill's latest ready build when its models fit (same label
