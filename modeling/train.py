@@ -116,7 +116,10 @@ def train(
             device=config.device,
             max_length=config.max_length,
             cache_dir=config.cache_dir,
-            precision=config.encoder_precision,
+            # Fine-tuning needs the fp32 weights: "auto" means fp32 then.
+            precision="fp32"
+            if config.finetune_layers and config.encoder_precision == "auto"
+            else config.encoder_precision,
         )
     if config.encoder_precision != "auto" and encoder.precision != config.encoder_precision:
         raise ValueError(f"the encoder given is {encoder.precision}, the config asks for {config.encoder_precision}")

@@ -83,12 +83,13 @@ def build_duration(*, build: Build) -> float | None:
 # --- how long a build will take ----------------------------------------------------------------
 
 # With no earlier build to go by, a build's time from its settings, fitted to docs/benchmarks.md
-# ("Builds: a default build of the flights example, per stage"; a 2-core CPU, one worker): a
-# default build (10,000 dialogues, 8 epochs, 1,000 held out) took 340 s, a draft (1,000
-# dialogues, 3 epochs, 200 held out) about 50 s.
-ESTIMATE_BASE_SECONDS = 34.0  # queueing, handing over between stages, loading the encoder
-ESTIMATE_SECONDS_PER_DIALOGUE_EPOCH = 0.0035  # simulating, encoding, training: 10,000 x 8 took ~280 s
-ESTIMATE_SECONDS_PER_HELDOUT_DIALOGUE = 0.0275  # evaluating: 1,000 held-out dialogues took ~27.5 s
+# ("Builds: first builds and rebuilds, per stage"; a 2-core CPU, the workers of make run): a
+# default build (10,000 dialogues, 4 epochs, 1,000 held out) took 214 s, a draft (1,000
+# dialogues, 3 epochs, 200 held out) 23 s.
+ESTIMATE_BASE_SECONDS = 2.0  # queueing and handing over between stages
+ESTIMATE_SECONDS_PER_DIALOGUE = 0.0036  # simulating, encoding and featurizing: ~36 s for 10,000
+ESTIMATE_SECONDS_PER_DIALOGUE_EPOCH = 0.0039  # an epoch of training: 10,000 x 4 took ~156 s
+ESTIMATE_SECONDS_PER_HELDOUT_DIALOGUE = 0.021  # evaluating: 1,000 held-out dialogues took ~21 s
 ESTIMATE_FROM_BUILDS = 5  # an estimate goes by at most this many earlier builds, the most recent
 # The settings that change how long a build takes (the seed does not).
 TIMED_SETTINGS = ("dialogues", "heldout", "epochs", "shards")
@@ -106,6 +107,7 @@ class BuildEstimate:
 def _formula_seconds(s: dict[str, int]) -> float:
     return (
         ESTIMATE_BASE_SECONDS
+        + ESTIMATE_SECONDS_PER_DIALOGUE * s["dialogues"]
         + ESTIMATE_SECONDS_PER_DIALOGUE_EPOCH * s["dialogues"] * s["epochs"]
         + ESTIMATE_SECONDS_PER_HELDOUT_DIALOGUE * s["heldout"]
     )

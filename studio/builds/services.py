@@ -68,7 +68,9 @@ class BuildSettings:
 
 PRESETS: dict[str, BuildSettings] = {
     "default": BuildSettings(),
-    "draft": BuildSettings(dialogues=1_000, heldout=200, epochs=3, shards=2),
+    # 100 held out: evaluating 200 took 31 % of a draft's training (5.3 s of 17 s); a draft is for
+    # a quick look, and 100 dialogues (~1,000 system turns) still tell a good build from a bad one.
+    "draft": BuildSettings(dialogues=1_000, heldout=100, epochs=3, shards=2),
 }
 LIMITS = {
     "dialogues": (10, 200_000),
