@@ -156,6 +156,18 @@ REDIS_TEST_URL = os.environ.get("COLLOQUY_TEST_REDIS_URL", "redis://127.0.0.1:63
 STALE_SECONDS = 4
 
 
+def stop_group(proc: subprocess.Popen | None, timeout: float = 20) -> None:
+    """Stop a process started in its own session, and its children: TERM, then KILL after ``timeout``."""
+    if proc is None or proc.poll() is not None:
+        return
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
 class Worker:
     """A ``celery -A studio worker -Q cpu,gpu`` process on the test database."""
 
@@ -182,12 +194,7 @@ class Worker:
         self.proc.wait()
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        stop_group(self.proc)
 
 
 @pytest.fixture(scope="session")

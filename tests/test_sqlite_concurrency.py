@@ -12,7 +12,6 @@ import http.client
 import itertools
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -25,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import ROOT, Worker
+from .conftest import ROOT, Worker, stop_group
 
 FIRST_BUILD = {"dialogues": 200, "heldout": 20, "epochs": 1, "shards": 2}  # deployed: the runtime API serves it
 SECOND_BUILD = {"dialogues": 400, "heldout": 20, "epochs": 1, "shards": 4}  # built while the requests run
@@ -74,13 +73,7 @@ class WebServer:
                 time.sleep(0.2)
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+        stop_group(self.proc)
 
 
 class Client:
