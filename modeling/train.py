@@ -21,7 +21,7 @@ from skillspec.annotated import AnnotatedDialogue, AUserTurn
 
 from .action_prediction import APConfig
 from .argument_filling import AFConfig
-from .artifact import Models, build_models, save_artifact
+from .artifact import Models, build_models, load_artifact, save_artifact
 from .data import DialogueExample, collate, replay
 from .encoder import TextEncoder, resolve_device
 from .features import CANDIDATE_FEATURES, SkillIndex
@@ -247,7 +247,6 @@ def train(
 
 def _warm_start(models: Models, index: SkillIndex, encoder: TextEncoder, artifact: Path) -> dict[str, Any]:
     """Load an earlier artifact's weights into ``models`` when they fit; says whether, and why not."""
-    from .artifact import load_artifact
 
     def cold(reason: str) -> dict[str, Any]:
         return {"from": str(artifact), "used": False, "reason": reason}
