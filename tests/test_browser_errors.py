@@ -138,6 +138,9 @@ def test_a_failed_console_turn_says_so_keeps_the_text_and_retries(
         page.goto(f"{live_server.url}/skills/{skill.pk}/console/")
         page.locator("#start-button").click()
         expect(page).to_have_url(re.compile(r"/console/[0-9a-f-]+/$"))
+        # The URL changes before the page's scripts run: an Enter pressed earlier posts the form
+        # without htmx (a whole page comes back, with the text as the input's default value).
+        page.wait_for_load_state("load")
         say, send, form = page.locator("#say-input"), page.locator("#say-button"), page.locator("#say-form")
         message = form.locator(".request-error")
         turn_url = re.compile(r"/console/[0-9a-f-]+/turns/$")

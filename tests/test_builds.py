@@ -7,6 +7,7 @@ Redis database of its own; builds use tiny settings so that each finishes in sec
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 
@@ -114,6 +115,15 @@ def test_a_build_runs_every_stage_on_a_worker_and_deploys(worker, owner, flights
 
 
 @pytest.mark.django_db(transaction=True)
+def wait_for_log(worker, pattern: str, timeout: float = 60) -> None:
+    """Wait until the worker's log has a line matching ``pattern``."""
+    deadline = time.monotonic() + timeout
+    while not re.search(pattern, worker.log.read_text(errors="replace")):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the worker's log never said {pattern!r}")
+        time.sleep(0.3)
+
+
 def test_two_builds_of_one_skill_run_at_once_and_roll_back(worker, owner, flights, client_for):
     api = client_for(owner)
     ids = [
@@ -158,6 +168,10 @@ def test_cancel_stops_a_build_and_retry_builds_it_again(worker, owner, flights, 
     assert retry.status_code == 201 and retry.json()["number"] == 2
     assert Build.objects.get(pk=retry.json()["id"]).spec == build.spec
     api.post(f"/api/builds/{retry.json()['id']}/cancel/")
+    # Both stop in the worker before the test ends: the database is emptied after it, and a stage
+    # still writing then deadlocks with that.
+    for stopped in (build_id, retry.json()["id"]):
+        wait_for_log(worker, rf"build {stopped}: \w+ stage stopped")
 
 
 @pytest.mark.django_db(transaction=True)
