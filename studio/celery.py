@@ -36,15 +36,16 @@ def ensure_broker_dirs() -> None:
         folder.mkdir(parents=True, exist_ok=True)
 
 
+# How many pool processes this worker runs: set in the main process, read by each forked one.
+_PROCESSES = "COLLOQUY_WORKER_PROCESSES"
+
+
 @celeryd_init.connect
 def _prepare(options: dict[str, Any] | None = None, **_: Any) -> None:
     ensure_broker_dirs()
     # The pool's processes are forked after this: they read how many of them share the cores.
     concurrency = (options or {}).get("concurrency") or os.cpu_count() or 1
     os.environ[_PROCESSES] = str(concurrency)
-
-
-_PROCESSES = "COLLOQUY_WORKER_PROCESSES"
 
 
 @worker_process_init.connect
