@@ -251,6 +251,27 @@ class SkillIndex:
             elif t.act is DialogAct.REQUEST_ARGS:
                 self.requests.setdefault(t.api, []).append((t.name, set(t.requested)))
         k, n_act, p, m = len(v.slot_types), len(v.actions), len(v.apis), len(v.templates)
+        # What each API (its required arguments without a default) and each template (all its
+        # arguments) needs, as slot-type rows: step_features tests them all with one product.
+        self.api_needs = np.zeros((p, k), dtype=np.float32)
+        self.api_arg_types = [{st for _, st, _, _ in self.arguments[api]} for api in v.apis]
+        for i, api in enumerate(v.apis):
+            for _, st, req, default in self.arguments[api]:
+                if req and default is None and st in self.slot_index:
+                    self.api_needs[i, self.slot_index[st]] = 1.0
+        self.template_needs = np.zeros((m, k), dtype=np.float32)
+        for i, tpl in enumerate(v.templates):
+            for _, st, _, _ in self.arguments[tpl]:
+                if st in self.slot_index:
+                    self.template_needs[i, self.slot_index[st]] = 1.0
+        # A need of a type outside the vocabulary can never be met.
+        known = self.slot_index
+        unknown = [any(st not in known and req and d is None for _, st, req, d in self.arguments[a]) for a in v.apis]
+        self.api_unmeetable = np.array(unknown, dtype=bool)
+        self.template_unmeetable = np.array(
+            [any(st not in self.slot_index for _, st, _, _ in self.arguments[t]) for t in v.templates], dtype=bool
+        )
+        self._token_features: dict[str, np.ndarray] = {}
         self.step_size = n_act + (n_act + 1) + n_act + 3 * k + 6 * p + m + 4
         self.turn_size = hidden + k + n_act + 3
         self.token_feature_size = 2 * k + 2
@@ -261,7 +282,22 @@ class SkillIndex:
         return "api" if action in self.apis else "response"
 
     def token_features(self, text: str, encoded: Encoded) -> np.ndarray:
-        """Per word piece: inside/begins a catalogue mention of each slot type; digit; capitalised."""
+        """Per word piece: inside/begins a catalogue mention of each slot type; digit; capitalised.
+
+        A function of the text alone (its encoding is the text's): simulated dialogues say the
+        same utterance many times over, so each distinct text is computed once (read-only result).
+        """
+        cached = self._token_features.get(text)
+        if cached is not None and len(cached) == len(encoded.offsets):
+            return cached
+        feats = self._token_features_of(text, encoded)
+        feats.flags.writeable = False
+        if len(self._token_features) >= 50_000:  # about 1 KB each
+            self._token_features.clear()
+        self._token_features[text] = feats
+        return feats
+
+    def _token_features_of(self, text: str, encoded: Encoded) -> np.ndarray:
         k = len(self.vocab.slot_types)
         feats = np.zeros((len(encoded.offsets), 2 * k + 2), dtype=np.float32)
         matches = self.catalogue.matches(text)
@@ -515,22 +551,24 @@ class DialogueTracker:
             last_call[c.api] = c
         this_turn = set(self.current.actions)
         prev_actions = set(prev.actions) if prev else set()
+        # A need is met when no needed slot type is missing: one product over all APIs/templates.
+        missing = np.ones(k, dtype=np.float32)
+        for st in types_available:
+            missing[ix.slot_index[st]] = 0.0
+        f[o : o + p] = ((ix.api_needs @ missing) == 0) & ~ix.api_unmeetable
         for i, api in enumerate(v.apis):
-            args = ix.arguments[api]
-            f[o + i] = float(all(st in types_available for _, st, req, d in args if req and d is None))
             last = last_call.get(api)
             f[o + p + i] = float(last is not None)
             f[o + 2 * p + i] = float(api in this_turn)
             f[o + 3 * p + i] = float(last is not None and last.failed)
             if last is not None:
-                arg_types = {st for _, st, _, _ in args}
+                arg_types = ix.api_arg_types[i]
                 f[o + 4 * p + i] = float(
                     any(e.source == "user" and e.turn > last.turn and e.slot_type in arg_types for e in self.entities)
                 )
             f[o + 5 * p + i] = float(any(tn in prev_actions for tn in ix.confirms.get(api, ())))
         o += 6 * p
-        for i, tpl in enumerate(v.templates):
-            f[o + i] = float(all(st in types_available for _, st, _, _ in ix.arguments[tpl]))
+        f[o : o + len(v.templates)] = ((ix.template_needs @ missing) == 0) & ~ix.template_unmeetable
         o += len(v.templates)
         f[o] = float(self.last_failed is False)
         f[o + 1] = float(self.last_failed is True)
