@@ -241,6 +241,6 @@ def flights_deployed(user, flights_artifact, encoder, tmp_path, settings):
     build = build_from_artifact(skill=skill, user=user, artifact=flights_artifact[0])
     build_deploy(build=build, user=user)
     managers.clear()
-    managers._encoders[settings.COLLOQUY_RUNTIME_DEVICE] = encoder  # the session's encoder: loaded once
+    managers._encoders[(settings.COLLOQUY_RUNTIME_DEVICE, encoder.precision)] = encoder  # loaded once
     yield skill, build
     managers.clear()

@@ -8,6 +8,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -321,6 +323,40 @@ def test_a_wrong_correction_is_refused_with_paths_and_nothing_changes(api, fligh
     assert turn.correction is None
     with pytest.raises(services.SpecValidationError):
         services.dialogue_create_from_session(session=turn.session, name=" ")
+
+
+def test_a_turn_costs_a_handful_of_queries_and_never_reads_the_builds_spec(api, flights_deployed):
+    # Throughput over HTTP is bounded by the database round trips of a turn: the token, the session,
+    # its row lock with the turn count, the insert, the session's updated_at, the transaction (in a
+    # test, savepoints); a turn that calls an API also reads the skill's bindings.
+    skill, _ = flights_deployed
+    session = start(api, skill)
+    assert say(api, session["id"], SEARCH).status_code == 201  # the manager is loaded now
+    measured = 0
+    for text in ("Book it for two people", "Yes please", "No thanks, that's all"):
+        with CaptureQueriesContext(connection) as queries:
+            r = say(api, session["id"], text)
+        assert r.status_code == 201, r.content
+        sql = [q["sql"] for q in queries.captured_queries]
+        assert len(sql) <= 7 + (1 if r.json()["api_calls"] else 0), sql
+        assert not any('"builds_build"."spec"' in q or '"builds_build"."history"' in q for q in sql), sql
+        measured += 1
+    assert measured == 3
+
+
+def test_a_file_rewritten_in_place_after_a_check_is_still_refused(api, flights_deployed):
+    # Each process remembers an artifact it has hashed (new sessions do not re-hash it), but
+    # only for as long as no file's size or mtime changed: a same-size rewrite is caught.
+    skill, build = flights_deployed
+    assert say(api, start(api, skill)["id"], SEARCH).status_code == 201  # checked and remembered
+    vocab = f"{build.artifact_path}/vocab.json"
+    with open(vocab, "r+b") as f:
+        first = f.read(1)
+        f.seek(0)
+        f.write(b" " if first != b" " else b"\t")
+    managers.clear()
+    r = api.post(f"/api/skills/{skill.pk}/sessions/", {}, format="json")
+    assert r.status_code == 409 and "checksum" in r.json()["errors"][0]["message"]
 
 
 def test_a_damaged_artifact_is_refused_not_served(api, flights_deployed):

@@ -35,8 +35,20 @@ def build_get(*, user: User | AnonymousUser, build_id: int) -> Build:
         raise Http404("No such build") from None
 
 
+# A build's frozen spec, epoch history and metrics are large JSON (a spec imported from SGD is
+# hundreds of KB): reading them where only the build's identity and artifact are needed (every
+# runtime turn) costs more than the turn's own queries. Deferred, they load when first used.
+BUILD_HEAVY_FIELDS = ("spec", "history", "metrics")
+
+
 def live_build(*, skill: Skill) -> Build | None:
-    d = Deployment.objects.filter(skill=skill, live=True).select_related("build").first()
+    """The skill's deployed build, or None (its heavy JSON fields deferred)."""
+    d = (
+        Deployment.objects.filter(skill=skill, live=True)
+        .select_related("build")
+        .defer(*(f"build__{f}" for f in BUILD_HEAVY_FIELDS))
+        .first()
+    )
     return d.build if d else None
 
 

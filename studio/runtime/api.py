@@ -127,14 +127,15 @@ class SessionSerializer(serializers.Serializer[Any]):
     turns = TurnSerializer(many=True)
 
 
-def session_json(session: ConversationSession) -> dict[str, Any]:
+def session_json(session: ConversationSession, *, new: bool = False) -> dict[str, Any]:
+    turns = [] if new else selectors.session_turns(session=session)  # a session just created has none
     return {
         "id": session.pk,
         "skill": session.skill_id,
         "build": session.build_id,
         "build_number": session.build.number,
         "created_at": session.created_at,
-        "turns": [selectors.turn_json(t) for t in selectors.session_turns(session=session)],
+        "turns": [selectors.turn_json(t) for t in turns],
     }
 
 
@@ -164,7 +165,7 @@ class SkillSessionsApi(BaseApi):
             session = services.session_create(skill=skill, user=request.user, build=build)
         except services.SessionStateError as exc:
             return _conflict(exc)
-        return Response(session_json(session), status=status.HTTP_201_CREATED)
+        return Response(session_json(session, new=True), status=status.HTTP_201_CREATED)
 
 
 class SessionDetailApi(BaseApi):

@@ -82,7 +82,8 @@ def session_state(
         if cached is not None and cached[0] is manager and len(cached[1].history) == turns:
             _sessions.move_to_end(session_id)
             return cached[1]
-    state = manager.resume(load(), today=today)  # outside the lock: it encodes every earlier turn
+    # Outside the lock: it encodes every earlier turn. A new session has none to read.
+    state = manager.resume(load() if turns else [], today=today)
     with _lock:
         _sessions[session_id] = (manager, state)
         while len(_sessions) > settings.COLLOQUY_RUNTIME_SESSIONS:

@@ -6,11 +6,19 @@ import uuid
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
+from django.db.models import QuerySet
 from django.http import Http404
 
+from studio.builds import selectors as build_selectors
 from studio.builds.models import Build
 
 from .models import ApiBinding, ConversationSession, ConversationTurn
+
+
+def sessions_with_build() -> QuerySet[ConversationSession]:
+    """Sessions with their skill and build joined, the build's heavy JSON fields deferred."""
+    heavy = (f"build__{f}" for f in build_selectors.BUILD_HEAVY_FIELDS)
+    return ConversationSession.objects.select_related("skill", "build").defer(*heavy)
 
 
 def session_get(*, user: User | AnonymousUser, session_id: uuid.UUID | str) -> ConversationSession:
@@ -18,7 +26,7 @@ def session_get(*, user: User | AnonymousUser, session_id: uuid.UUID | str) -> C
     if not user.is_authenticated:
         raise Http404("No such session")
     try:
-        return ConversationSession.objects.select_related("skill", "build").get(pk=session_id, owner=user)
+        return sessions_with_build().get(pk=session_id, owner=user)
     except (ConversationSession.DoesNotExist, ValueError):
         raise Http404("No such session") from None
 

@@ -17,6 +17,7 @@ from typing import Any, NoReturn
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import Count, OuterRef, Subquery
 
 import skillspec
 from simulator.backend import MockBackend
@@ -29,7 +30,7 @@ from studio.skills import services as skill_services
 from studio.skills.components import SAMPLE_DIALOGUES
 from studio.skills.models import SampleDialogue, Skill
 
-from . import managers
+from . import managers, selectors
 from .backends import UnsafeWebhookURL, call_webhook, check_webhook_url
 from .models import ApiBinding, ConversationSession, ConversationTurn
 
@@ -90,10 +91,15 @@ def turn_create(*, session: ConversationSession, text: Any) -> ConversationTurn:
 def _turn_create_locked(*, session: ConversationSession, text: str) -> ConversationTurn:
     # One turn of a session at a time: the row lock orders concurrent requests. Only the session's
     # row: locking the joined build too would serialise (and deadlock) all sessions of one build.
+    # The lock and the turn count in one round trip (FOR UPDATE applies to the session's row only).
+    stored = ConversationTurn.objects.filter(session=OuterRef("pk")).order_by().values("session")
     session = (
-        ConversationSession.objects.select_for_update(of=("self",)).select_related("build", "skill").get(pk=session.pk)
+        selectors.sessions_with_build()
+        .select_for_update(of=("self",))
+        .annotate(stored_turns=Subquery(stored.annotate(n=Count("*")).values("n")))
+        .get(pk=session.pk)
     )
-    number = session.turns.count()
+    number = session.stored_turns or 0
     if number >= settings.COLLOQUY_MAX_SESSION_TURNS:
         _fail("text", f"the session has {number} turns, the most one may have; start a new one")
     try:
@@ -125,12 +131,15 @@ def _turn_create_locked(*, session: ConversationSession, text: str) -> Conversat
 
 def _executor(*, session: ConversationSession, spec: skillspec.Skill, number: int) -> managers.Executor:
     apis = {a.name: a for a in spec.apis}
-    bindings = {b.api: b for b in ApiBinding.objects.filter(skill_id=session.skill_id)}
     mock = MockBackend(spec)
+    bindings: dict[str, ApiBinding] | None = None  # read at the turn's first call: most turns make none
     # The mock's draws depend on the session and the turn only: a replayed turn draws the same.
     rng = random.Random(f"{session.seed}:{number}")
 
     def execute(api: str, arguments: dict[str, str]) -> Mapping[str, str] | None:
+        nonlocal bindings
+        if bindings is None:
+            bindings = {b.api: b for b in ApiBinding.objects.filter(skill_id=session.skill_id)}
         binding = bindings.get(api)
         if binding is not None and binding.mode == ApiBinding.Mode.WEBHOOK:
             return call_webhook(
