@@ -16,6 +16,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from .context import TurnContext
+from .layers import Dropout
 
 
 @dataclass(frozen=True)
@@ -43,10 +44,10 @@ class ActionPredictionModel(nn.Module):
         self.utterance = nn.Sequential(nn.Linear(config.encoder_size, config.context), nn.ReLU())
         self.state = nn.Sequential(nn.Linear(config.step_size, config.hidden), nn.ReLU())
         self.head = nn.Sequential(
-            nn.Dropout(config.dropout),
+            Dropout(config.dropout),
             nn.Linear(2 * config.context + config.hidden, config.hidden),
             nn.ReLU(),
-            nn.Dropout(config.dropout),
+            Dropout(config.dropout),
             nn.Linear(config.hidden, config.num_actions),
         )
 

@@ -18,6 +18,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from .context import TurnContext
+from .layers import Dropout
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ class ArgumentFillingModel(nn.Module):
         self.arg = nn.Embedding(max(config.num_arg_keys, 1), h)
         self.query = nn.Sequential(nn.Linear(config.context + 2 * h, h), nn.ReLU(), nn.Linear(h, h))
         self.field = nn.Embedding(config.num_fields, h)
-        self.span = nn.Sequential(nn.Dropout(config.dropout), nn.Linear(2 * config.encoder_size, h), nn.ReLU())
+        self.span = nn.Sequential(Dropout(config.dropout), nn.Linear(2 * config.encoder_size, h), nn.ReLU())
         self.cand = nn.Sequential(nn.Linear(config.candidate_feature_size + 2 * h, h), nn.ReLU())
         self.score = nn.Sequential(nn.Linear(3 * h, h), nn.ReLU(), nn.Linear(h, 1))
 

@@ -10,11 +10,13 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .layers import Dropout
+
 
 class TurnContext(nn.Module):
     def __init__(self, turn_size: int, hidden: int, dropout: float) -> None:
         super().__init__()
-        self.proj = nn.Sequential(nn.Linear(turn_size, hidden), nn.ReLU(), nn.Dropout(dropout))
+        self.proj = nn.Sequential(nn.Linear(turn_size, hidden), nn.ReLU(), Dropout(dropout))
         self.lstm = nn.LSTM(hidden, hidden, batch_first=True)
         self.hidden = hidden
 

@@ -14,6 +14,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from .context import TurnContext
+from .layers import Dropout
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ class NERModel(nn.Module):
         super().__init__()
         self.config = config
         self.context = TurnContext(config.turn_size, config.context, config.dropout)
-        self.dropout = nn.Dropout(config.dropout)
+        self.dropout = Dropout(config.dropout)
         self.lstm = nn.LSTM(
             config.encoder_size + config.token_feature_size + config.context,
             config.hidden,
