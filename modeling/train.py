@@ -66,7 +66,7 @@ class TrainConfig:
     # ended, when they fit (the same label spaces, model sizes and encoder); then at most
     # ``warm_epochs`` epochs are trained. Where they do not fit, training starts cold, saying why.
     init_from: str | None = None
-    warm_epochs: int = 2
+    warm_epochs: int = 1  # a default build trains 2 epochs: a rebuild from its weights needs one
 
 
 @dataclass(frozen=True)
