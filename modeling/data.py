@@ -144,10 +144,30 @@ def token_tensors(encoded: Sequence[Encoded], features: Sequence[np.ndarray], hi
     }
 
 
+def _first_seen(example: DialogueExample, seen: set[tuple[str, bytes]]) -> list[int]:
+    rows = []
+    for j, (text, labels) in enumerate(zip(example.ner_text, example.ner_labels, strict=True)):
+        key = (text, labels.tobytes())
+        if key not in seen:
+            seen.add(key)
+            rows.append(j)
+    return rows
+
+
 def collate(
-    examples: Sequence[DialogueExample], encodings: dict[str, Encoded], hidden: int, turn_size: int
+    examples: Sequence[DialogueExample],
+    encodings: dict[str, Encoded],
+    hidden: int,
+    turn_size: int,
+    *,
+    ner_seen: set[tuple[str, bytes]] | None = None,
 ) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
-    """A batch of dialogues: model inputs and labels (context indexes into the flattened B*T turns)."""
+    """A batch of dialogues: model inputs and labels (context indexes into the flattened B*T turns).
+
+    With ``ner_seen``, an utterance whose text and tags are in it is left out of the NER's part of
+    the batch (and the others are added to it): the NER then learns each distinct tagged
+    utterance once per pass over the data, however often the simulator said it.
+    """
     turns = pad_turns([e.turns for e in examples], turn_size)
     t = turns.shape[1]
 
@@ -159,10 +179,11 @@ def collate(
     ap_ctx, ap_utt, ap_state, ap_labels = [], [], [], []
     af_ctx, af_action, af_arg, af_cands, af_labels = [], [], [], [], []
     for i, ex in enumerate(examples):
-        ner_ctx.append(flat(i, ex.ner_context))
-        ner_enc += [encodings[x] for x in ex.ner_text]
-        ner_feats += ex.ner_features
-        ner_labels += ex.ner_labels
+        rows = range(len(ex.ner_text)) if ner_seen is None else _first_seen(ex, ner_seen)
+        ner_ctx.append(flat(i, [ex.ner_context[j] for j in rows]))
+        ner_enc += [encodings[ex.ner_text[j]] for j in rows]
+        ner_feats += [ex.ner_features[j] for j in rows]
+        ner_labels += [ex.ner_labels[j] for j in rows]
         ap_ctx.append(flat(i, ex.ap_context))
         ap_utt += [encodings[x].pooled for x in ex.ap_text]
         ap_state.append(ex.ap_state)

@@ -49,6 +49,10 @@ class TrainConfig:
     cache_dir: str | None = None  # keep token embeddings on disk between builds
     encoder_precision: str = "auto"  # int8 on the CPU, fp32 on a GPU; or either (encoder.PRECISIONS)
     ner_hidden: int = 128
+    # The NER learns each distinct (utterance, tags) once per pass over the data: simulated
+    # dialogues say a third of their utterances over and over, and the tagger's BiLSTM is most
+    # of an epoch's time (docs/benchmarks.md, "Builds"). False: every occurrence, as before.
+    ner_distinct: bool = True
     ap_hidden: int = 256
     af_hidden: int = 128
     context: int = 128
@@ -173,9 +177,16 @@ def train(
             rng.shuffle(once)
             order += once
         total = 0.0
+        seen: set[tuple[str, bytes]] = set()
+        this_pass = 0
         for b in range(batches):
+            if (b * batch_size) // len(train_ex) != this_pass:  # a new pass over the data (small data repeats)
+                this_pass, seen = (b * batch_size) // len(train_ex), set()
             chunk = [train_ex[i] for i in order[b * batch_size : (b + 1) * batch_size]]
-            batch, labels = _to(collate(chunk, encodings, index.hidden, index.turn_size), config.device)
+            ner_seen = seen if config.ner_distinct else None
+            batch, labels = _to(
+                collate(chunk, encodings, index.hidden, index.turn_size, ner_seen=ner_seen), config.device
+            )
             loss = torch.stack(list(_losses(models, batch, labels).values())).sum()
             optimizer.zero_grad()
             loss.backward()  # type: ignore[no-untyped-call]
@@ -345,9 +356,10 @@ def _to(
 
 def _losses(models: Models, batch: dict[str, torch.Tensor], labels: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     out = {}
-    ner = models.ner(batch, labels["ner"]).loss
-    if ner is not None and bool((labels["ner"] != -100).any()):
-        out["ner"] = ner
+    if bool((labels["ner"] != -100).any()):  # a batch may hold no utterance the NER has not seen
+        ner = models.ner(batch, labels["ner"]).loss
+        if ner is not None:
+            out["ner"] = ner
     if len(labels["ap"]):
         out["ap"] = models.ap(batch, labels["ap"]).loss
     if len(labels["af"]):

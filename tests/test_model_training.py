@@ -221,3 +221,28 @@ def test_a_warm_start_begins_from_an_earlier_artifact_when_it_fits(tmp_path, fli
     missing = dataclasses.replace(config, init_from=str(tmp_path / "nothing"))
     reason = train(flights_skill, data, tmp_path / "e", missing, encoder=encoder)["warm_start"]["reason"]
     assert "cannot be read" in reason
+
+
+def test_the_ner_learns_each_distinct_tagged_utterance_once_per_pass(flights_skill, flights_dialogues, encoder):
+    from modeling.data import collate, replay
+    from modeling.features import SkillIndex
+    from modeling.train import REFERENCE_DATE
+
+    index = SkillIndex(flights_skill, hidden=encoder.hidden_size, today=REFERENCE_DATE)
+    data = flights_dialogues[0][:60]
+    texts = list(dict.fromkeys(t.text for d in data for t in d.turns if hasattr(t, "spans")))
+    encodings = dict(zip(texts, encoder.encode_many(texts), strict=True))
+    examples = [replay(index, d, encodings) for d in data]
+    every = [(t, lab.tobytes()) for e in examples for t, lab in zip(e.ner_text, e.ner_labels, strict=True)]
+    assert len(set(every)) < len(every)  # the simulator says some utterances more than once
+    seen: set[tuple[str, bytes]] = set()
+    rows = batches = 0
+    for b in range(0, len(examples), 8):
+        batch, labels = collate(examples[b : b + 8], encodings, index.hidden, index.turn_size, ner_seen=seen)
+        assert batch["tokens"].shape[0] == labels["ner"].shape[0] == len(batch["ner_context"])
+        assert len(labels["ap"]) == sum(len(e.ap_labels) for e in examples[b : b + 8])  # AP and AF keep all
+        rows += labels["ner"].shape[0]
+        batches += 1
+    assert batches == 8 and rows == len(set(every)) and seen == set(every)
+    _, labels = collate(examples, encodings, index.hidden, index.turn_size)
+    assert labels["ner"].shape[0] == len(every)  # without ner_seen: every occurrence
