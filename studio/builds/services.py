@@ -57,7 +57,9 @@ class BuildStateError(Exception):
 @dataclasses.dataclass(frozen=True)
 class BuildSettings:
     dialogues: int = 10_000  # simulated training dialogues
-    heldout: int = 1_000  # simulated dialogues (another seed) to evaluate on
+    # Simulated dialogues (another seed) to evaluate on. 500 (~3,700 system turns) put a 0.97
+    # accuracy within +-0.006 (95 %); 1,000 cost an SGD service's build 70 s of evaluation.
+    heldout: int = 500
     # 10,000 dialogues need fewer passes than modeling train's default of 4 (for data of any
     # size): 2 epochs matched 4 within 0.01 on every metric, real SGD dialogues included (ADR 0006).
     epochs: int = 2
