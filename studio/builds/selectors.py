@@ -96,12 +96,12 @@ def build_duration(*, build: Build) -> float | None:
 
 # With no earlier build to go by, a build's time from its settings, fitted to docs/benchmarks.md
 # ("Builds: first builds and rebuilds, per stage"; a 2-core CPU, the workers of make run): a
-# default build (10,000 dialogues, 4 epochs, 1,000 held out) took 214 s, a draft (1,000
-# dialogues, 3 epochs, 200 held out) 23 s.
+# default build of flights (10,000 dialogues, 2 epochs, 500 held out) took 196 s, a draft
+# (1,000 dialogues, 3 epochs, 100 held out) 34 s.
 ESTIMATE_BASE_SECONDS = 2.0  # queueing and handing over between stages
-ESTIMATE_SECONDS_PER_DIALOGUE = 0.0036  # simulating, encoding and featurizing: ~36 s for 10,000
-ESTIMATE_SECONDS_PER_DIALOGUE_EPOCH = 0.0039  # an epoch of training: 10,000 x 4 took ~156 s
-ESTIMATE_SECONDS_PER_HELDOUT_DIALOGUE = 0.021  # evaluating: 1,000 held-out dialogues took ~21 s
+ESTIMATE_SECONDS_PER_DIALOGUE = 0.0092  # simulating, encoding and featurizing: ~91 s for 10,000
+ESTIMATE_SECONDS_PER_DIALOGUE_EPOCH = 0.0048  # an epoch of training: 10,000 x 1 took ~44 s
+ESTIMATE_SECONDS_PER_HELDOUT_DIALOGUE = 0.032  # evaluating: 500 held-out dialogues took ~16 s
 ESTIMATE_FROM_BUILDS = 5  # an estimate goes by at most this many earlier builds, the most recent
 # The settings that change how long a build takes (the seed does not).
 TIMED_SETTINGS = ("dialogues", "heldout", "epochs", "shards")
