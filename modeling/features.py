@@ -269,7 +269,7 @@ class SkillIndex:
         unknown = [any(st not in known and req and d is None for _, st, req, d in self.arguments[a]) for a in v.apis]
         self.api_unmeetable = np.array(unknown, dtype=bool)
         self.template_unmeetable = np.array(
-            [any(st not in self.slot_index for _, st, _, _ in self.arguments[t]) for t in v.templates], dtype=bool
+            [any(st not in known for _, st, _, _ in self.arguments[t]) for t in v.templates], dtype=bool
         )
         self._token_features: dict[str, np.ndarray] = {}
         self.step_size = n_act + (n_act + 1) + n_act + 3 * k + 6 * p + m + 4
