@@ -27,7 +27,9 @@ import pytest
 from .conftest import ROOT, Worker, stop_group
 
 FIRST_BUILD = {"dialogues": 200, "heldout": 20, "epochs": 1, "shards": 2}  # deployed: the runtime API serves it
-SECOND_BUILD = {"dialogues": 400, "heldout": 20, "epochs": 1, "shards": 4}  # built while the requests run
+# Built while the requests run: long enough for 100 of them. Cold (no warm start from the first
+# build, which would train a single epoch): builds got faster and the load must still overlap one.
+SECOND_BUILD = {"dialogues": 400, "heldout": 20, "epochs": 3, "shards": 4, "warm_start": 0}
 CLIENT_THREADS = 3
 TEXTS = ["Find me a flight from Boston to Chicago tomorrow", "Book it for two people", "yes", "thanks, bye"]
 
