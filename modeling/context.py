@@ -7,10 +7,21 @@ then an LSTM runs over the turns. Every model owns one of these.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import nn
 
 from .layers import Dropout
+
+
+@dataclass(frozen=True)
+class ContextState:
+    """The turn-level LSTM after a dialogue's first ``turns`` turns: its output and its state."""
+
+    turns: int
+    vector: torch.Tensor  # [1, hidden]: the context after those turns (zeros before the first)
+    state: tuple[torch.Tensor, torch.Tensor] | None  # the LSTM's (h, c); None before the first turn
 
 
 class TurnContext(nn.Module):
@@ -36,3 +47,18 @@ class TurnContext(nn.Module):
         out, _ = self.lstm(self.proj(turns))
         flat = torch.cat([out.new_zeros(1, self.hidden), out.reshape(b * t, self.hidden)])
         return flat[index + 1]
+
+    @torch.inference_mode()
+    def advance(self, rows: torch.Tensor, state: ContextState | None) -> ContextState:
+        """The context after ``rows`` [T, turn_size] more turns than ``state`` (None: the start).
+
+        What the runtime keeps per conversation, so that a turn runs the LSTM over its new turns
+        only instead of the whole dialogue again; the vector is the one ``forward`` gives for
+        the same turns (to float rounding: tested).
+        """
+        if state is None:
+            state = ContextState(0, rows.new_zeros(1, self.hidden), None)
+        if len(rows) == 0:
+            return state
+        out, hc = self.lstm(self.proj(rows[None]), state.state)
+        return ContextState(state.turns + len(rows), out[:, -1], hc)

@@ -495,12 +495,14 @@ class DialogueTracker:
 
     # ---------------------------------------------------------------- features
 
-    def turn_matrix(self) -> np.ndarray:
-        """One row per finished turn: the hierarchical context LSTM's input."""
+    def turn_matrix(self, start: int = 0) -> np.ndarray:
+        """One row per finished turn (from turn ``start`` on): the hierarchical context LSTM's input.
+
+        A finished turn's row never changes, so the runtime asks only for the new ones."""
         ix = self.index
         k, h = len(ix.vocab.slot_types), ix.hidden
-        out = np.zeros((len(self.turns), ix.turn_size), dtype=np.float32)
-        for t, rec in enumerate(self.turns):
+        out = np.zeros((max(0, len(self.turns) - start), ix.turn_size), dtype=np.float32)
+        for t, rec in enumerate(self.turns[start:]):
             if rec.speaker == "user":
                 if rec.pooled is not None:
                     out[t, :h] = rec.pooled

@@ -52,18 +52,22 @@ class NERModel(nn.Module):
         self.out = nn.Linear(2 * config.hidden, config.num_tags)
 
     def forward(self, batch: dict[str, torch.Tensor], labels: torch.Tensor | None = None) -> NEROutput:
-        """``batch``: turns [B,T,D], ner_context [N], tokens [N,L,H], token_features [N,L,F]."""
-        ctx = self.context(batch["turns"], batch["ner_context"])
+        """``batch``: turns [B,T,D], ner_context [N] (or the vectors, ``ner_context_vectors``),
+        tokens [N,L,H], token_features [N,L,F]."""
+        ctx = self.context.vectors(batch, "ner_context")
         tokens = batch["tokens"]
         features = batch["token_features"]
         if self.training and self.config.feature_dropout > 0:
             keep = torch.rand(features.shape[0], 1, 1, device=features.device) >= self.config.feature_dropout
             features = features * keep
         x = torch.cat([self.dropout(tokens), features, ctx[:, None, :].expand(-1, tokens.shape[1], -1)], dim=-1)
-        # Packing skips the padding: utterances in a batch differ a lot in length.
-        lengths = batch["token_mask"].sum(-1).clamp(min=1).cpu()
-        packed = nn.utils.rnn.pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
-        h, _ = nn.utils.rnn.pad_packed_sequence(self.lstm(packed)[0], batch_first=True, total_length=x.shape[1])
+        if x.shape[0] == 1 and bool(batch["token_mask"].all()):
+            h = self.lstm(x)[0]  # one unpadded utterance (the runtime's case): nothing to skip
+        else:
+            # Packing skips the padding: utterances in a batch differ a lot in length.
+            lengths = batch["token_mask"].sum(-1).clamp(min=1).cpu()
+            packed = nn.utils.rnn.pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+            h, _ = nn.utils.rnn.pad_packed_sequence(self.lstm(packed)[0], batch_first=True, total_length=x.shape[1])
         logits = self.out(self.dropout(h))
         loss = None
         if labels is not None:

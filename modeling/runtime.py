@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime
 import re
 import threading
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,7 @@ from skillspec.annotated import WAIT
 
 from .artifact import ENCODER_LAYERS, Models, artifact_precision, load_artifact
 from .consistency import Decision, check_action, confirmation_bindings
+from .context import ContextState, TurnContext
 from .data import candidate_tensors, token_tensors
 from .encoder import Encoded, TextEncoder, resolve_device
 from .features import DialogueTracker, Entity, SkillIndex
@@ -162,6 +164,12 @@ class DialogueManager:
         self.device = next(models.ap.parameters()).device
         self._index_lock = threading.Lock()
         self._indexes: dict[datetime.date, SkillIndex] = {}
+        # Per dialogue (tracker), each model's turn-level LSTM after the turns seen so far: a turn
+        # runs the three context LSTMs over its new turns only, not the whole dialogue again.
+        self._contexts: weakref.WeakKeyDictionary[DialogueTracker, dict[str, ContextState]] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._contexts_lock = threading.Lock()
 
     @classmethod
     def load(
@@ -299,10 +307,7 @@ class DialogueManager:
         encoded = self.encoder.encode(text)
         if len(encoded.offsets) == 0:
             return encoded, []
-        batch = {
-            "turns": self._turns(tracker),
-            "ner_context": torch.tensor([tracker.turn_index - 1]),
-        }
+        batch = {"ner_context_vectors": self._context(tracker, "ner", self.models.ner.context)}
         batch.update(token_tensors([encoded], [index.token_features(text, encoded)], index.hidden))
         tags, conf = self.models.ner.predict(self._dev(batch))
         spans = []
@@ -330,17 +335,14 @@ class DialogueManager:
         """Predict, check and take the actions of a system turn (left open: call ``end_system_turn``)."""
         index = tracker.index
         tracker.begin_system_turn()
-        turns = self._dev({"turns": self._turns(tracker)})["turns"]
-        ctx = torch.tensor([tracker.turn_index - 1], device=self.device)
-        # Every step of the turn reads the same dialogue context: run the turn-level LSTMs once.
-        with torch.inference_mode():
-            ap_context = self.models.ap.context(turns, ctx)
-            af_context = self.models.af.context(turns, ctx)
+        # Every step of the turn reads the same dialogue context: the turn-level LSTMs run once.
+        ap_context = self._context(tracker, "ap", self.models.ap.context)
+        af_context = self._context(tracker, "af", self.models.af.context)
         utterance = self._utterance(tracker)
         actions_space = index.vocab.actions
         taken: list[ActionPrediction] = []
         for step in range(self.max_actions):
-            batch = {"turns": turns, "ap_context_vectors": ap_context, "ap_utterance": utterance}
+            batch = {"ap_context_vectors": ap_context, "ap_utterance": utterance}
             batch["ap_state"] = torch.from_numpy(tracker.step_features()[None, :])
             probs = self.models.ap.predict(self._dev(batch))[0].cpu()
             ranked = [int(i) for i in torch.argsort(probs, descending=True)]
@@ -359,7 +361,7 @@ class DialogueManager:
                     continue
                 tried.add(a)
                 name = actions_space[a]
-                args, entities = self._fill(tracker, turns, af_context, name)
+                args, entities = self._fill(tracker, af_context, name)
                 verdict = check_action(index, tracker, name, entities)
                 if verdict.ok:
                     decisions.append(Decision(name, True, "valid"))
@@ -381,7 +383,7 @@ class DialogueManager:
     # ---------------------------------------------------------------- internals
 
     def _fill(
-        self, tracker: DialogueTracker, turns: torch.Tensor, context: torch.Tensor, action: str
+        self, tracker: DialogueTracker, context: torch.Tensor, action: str
     ) -> tuple[list[ArgumentPrediction], dict[str, Entity | None]]:
         index = tracker.index
         spec = index.arguments[action]
@@ -395,7 +397,6 @@ class DialogueManager:
         weights: dict[int, list[float]] = {}
         if runnable:
             batch = {
-                "turns": turns,
                 "af_context_vectors": context.expand(len(runnable), -1),
                 "af_action": torch.full((len(runnable),), index.action_index[action]),
                 "af_arg": torch.tensor([index.arg_index[f"{action}.{spec[i][0]}"] for i in runnable]),
@@ -456,8 +457,19 @@ class DialogueManager:
             pred.text = _PLACEHOLDER.sub(lambda m: surface.get(m.group(1), m.group(0)), template.variants[0])
         tracker.add_action(pred.name, bound)
 
-    def _turns(self, tracker: DialogueTracker) -> torch.Tensor:
-        return torch.from_numpy(tracker.turn_matrix()[None, :, :])
+    def _context(self, tracker: DialogueTracker, name: str, module: TurnContext) -> torch.Tensor:
+        """``module``'s context vector [1, H] after the tracker's finished turns, advanced from
+        the state this dialogue's previous turn left (the new turns only)."""
+        with self._contexts_lock:
+            states = self._contexts.setdefault(tracker, {})
+            state = states.get(name)
+        if state is not None and state.turns > tracker.turn_index:
+            state = None  # not this dialogue's past: start again
+        start = state.turns if state is not None else 0
+        rows = torch.from_numpy(tracker.turn_matrix(start)).to(self.device)
+        state = module.advance(rows, state)
+        states[name] = state
+        return state.vector
 
     def _utterance(self, tracker: DialogueTracker) -> torch.Tensor:
         last = tracker.turns[-1] if tracker.turns else None

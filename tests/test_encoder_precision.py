@@ -104,3 +104,55 @@ def test_auto_precision_is_int8_on_the_cpu_and_fp32_elsewhere():
     assert resolve_precision("auto", "cpu") == "int8"
     assert resolve_precision("auto", "cuda") == "fp32"
     assert resolve_precision("fp32", "cpu") == "fp32"
+
+
+TEXTS = [
+    "Find me a flight from Boston to Chicago tomorrow",
+    "yes",
+    "I'd like two tickets, economy, leaving on the 3rd of March around 9 in the morning",
+]
+
+
+@pytest.mark.parametrize("precision", ["fp32", "int8"])
+def test_the_lean_forward_pass_is_bit_identical_to_the_models_own(encoder, int8_encoder, precision):
+    import torch
+
+    from modeling.encoder import lean_forward
+
+    enc = encoder if precision == "fp32" else int8_encoder
+    assert enc.lean, "the default encoder is a plain BERT: the lean path must be the one used"
+    checked = 0
+    # One text (no padding, no mask), a padded batch, and a batch of equal lengths (all-ones mask).
+    for texts in (TEXTS[:1], TEXTS, [TEXTS[0], TEXTS[0].upper()]):
+        inputs, _, keep = enc.tokenize(texts)
+        with torch.inference_mode():
+            own = enc.model(**inputs).last_hidden_state
+            lean = lean_forward(enc.model, **inputs)
+        assert own.shape == lean.shape
+        assert torch.equal(own[torch.from_numpy(keep)], lean[torch.from_numpy(keep)])
+        checked += 1
+    assert checked == 3
+
+
+def test_an_encoder_the_lean_pass_does_not_fit_uses_the_models_forward(tmp_path, encoder):
+    import shutil
+
+    from modeling.encoder import lean_forward_fits
+
+    assert lean_forward_fits(encoder.model.config)
+    for change in ({"hidden_act": "relu"}, {"position_embedding_type": "relative_key"}, {"model_type": "roberta"}):
+        config = type(encoder.model.config).from_dict({**encoder.model.config.to_dict(), **change})
+        assert not lean_forward_fits(config), change
+    # A copy of the encoder whose activation the lean pass does not implement: still encodes, by
+    # the model's own forward, and gives other embeddings than the GELU original.
+    other = tmp_path / "relu-encoder"
+    shutil.copytree(encoder.path, other)
+    import json
+
+    config_file = other / "config.json"
+    config_file.write_text(json.dumps({**json.loads(config_file.read_text()), "hidden_act": "relu"}))
+    relu = TextEncoder(str(other), device="cpu")
+    assert not relu.lean
+    got, base = relu.encode(TEXTS[0]), encoder.encode(TEXTS[0])
+    assert np.array_equal(got.offsets, base.offsets)
+    assert not np.array_equal(got.embeddings, base.embeddings)

@@ -193,3 +193,42 @@ def test_resuming_refuses_a_history_of_another_skill(manager):
     turn["actions"][0]["name"] = "OrderPizza"
     with pytest.raises(ValueError, match="OrderPizza"):
         manager.resume([turn])
+
+
+def test_each_turn_runs_the_context_lstms_over_its_new_turns_only_and_answers_as_a_fresh_replay(manager, monkeypatch):
+    """A conversation's context is carried from turn to turn (the cost of a turn does not grow with
+    the dialogue); what it answers is what a session replayed from the stored turns answers."""
+    from modeling.context import TurnContext
+
+    fed: list[int] = []
+    advance = TurnContext.advance
+
+    def counting(self, rows, state):
+        fed.append(len(rows))
+        return advance(self, rows, state)
+
+    monkeypatch.setattr(TurnContext, "advance", counting)
+    texts = [
+        "Find me a flight from Boston to Chicago tomorrow",
+        "actually make it Denver",
+        "Book it for two people",
+        "Yes please",
+        "thanks",
+    ]
+    live = manager.new_session()
+    stored = []
+    for i, text in enumerate(texts):
+        fed.clear()
+        replayed = manager.resume(stored)
+        assert fed == []  # replaying stored turns predicts nothing, so runs no LSTM
+        a = manager.respond(live, text, executor=Backend()).to_dict()
+        # NER reads the turns before the utterance, the action models those up to it: after the
+        # first turn each advances over two new turns (NER: the last user and system turns; the
+        # others: the last system turn and this utterance), however long the dialogue is.
+        assert fed == ([0, 1, 1] if i == 0 else [2, 2, 2]), (i, fed)
+        fed.clear()
+        b = manager.respond(replayed, text, executor=Backend()).to_dict()
+        assert fed == [2 * i, 2 * i + 1, 2 * i + 1]  # a fresh session runs over the whole dialogue once
+        assert a == b, i
+        stored.append(a)
+    assert len(stored) == len(texts) and live.tracker.turn_index == 2 * len(texts)
