@@ -86,7 +86,8 @@ def main() -> None:
                         runs[lean].append(timed(encoder, sample, lean=lean, one_at_a_time=one))
                 for lean in (False, True):
                     seconds = statistics.median(runs[lean])
-                    row.append(f"{1000 * seconds / len(sample):.2f} ms/text" if one else f"{len(sample) / seconds:.0f} texts/s")
+                    per_text = f"{1000 * seconds / len(sample):.2f} ms/text"
+                    row.append(per_text if one else f"{len(sample) / seconds:.0f} texts/s")
             print(f"| {precision} | {threads} | " + " | ".join(row) + " |", flush=True)
 
 
