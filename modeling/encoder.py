@@ -266,8 +266,8 @@ def lean_forward(
     The same operations as ``BertModel.forward`` with SDPA attention, in the same order, so the
     result is bit-identical (tested, fp32 and int8; cached embeddings stay valid) — without the
     generic model's per-call work (mask builders, output records, hooks, dropout calls),
-    which is a third of a one-text encoding: 11.1 -> 7.6 ms int8 on one thread
-    (docs/benchmarks.md, "The encoder's forward pass"). Only for models that
+    a fifth of a one-text encoding: 10.2 -> 8.5 ms int8 on one thread
+    (docs/benchmarks.md, "third pass"). Only for models that
     ``lean_forward_fits``; ``TextEncoder`` falls back to the model's forward otherwise.
     """
     emb = model.embeddings
