@@ -16,7 +16,6 @@ conversation at a time.
 from __future__ import annotations
 
 import datetime
-import re
 import threading
 import weakref
 from collections.abc import Callable, Mapping, Sequence
@@ -43,7 +42,6 @@ None when the call failed. An exception it raises also counts as a failed call."
 
 MAX_ACTIONS = 8  # actions per system turn before "wait for user" is forced
 TOP_ALTERNATIVES = 3
-_PLACEHOLDER = re.compile(r"\{([A-Za-z][A-Za-z0-9_]*)\}")
 
 
 @dataclass(frozen=True)
@@ -454,7 +452,8 @@ class DialogueManager:
         if pred.kind == "response":
             template = index.templates[pred.name]
             surface = {n: e.text for n, e in entities.items() if e is not None}
-            pred.text = _PLACEHOLDER.sub(lambda m: surface.get(m.group(1), m.group(0)), template.variants[0])
+            # An argument left unfilled shows as its placeholder: the gap is visible, not hidden.
+            pred.text = skillspec.render(template.variants[0], surface, keep_missing=True)
         tracker.add_action(pred.name, bound)
 
     def _context(self, tracker: DialogueTracker, name: str, module: TurnContext) -> torch.Tensor:

@@ -33,7 +33,6 @@ from __future__ import annotations
 import datetime
 import json
 import re
-import string
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,7 +42,7 @@ import pydantic
 from pydantic import ConfigDict, Field, TypeAdapter, with_config
 from typing_extensions import TypedDict  # pydantic needs this one before Python 3.12
 
-from skillspec import BuiltinType, DialogAct, Issue, Skill, UserAct, join_path, normalize, spec_hash
+from skillspec import BuiltinType, DialogAct, Issue, Skill, UserAct, join_path, normalize, spec_hash, template_parts
 from skillspec.annotated import FORMAT, WAIT, AnnotatedDialogue
 
 from .text import REFERENCE_DATE
@@ -55,7 +54,6 @@ _CANONICAL = {
 }
 _USER_ACTS = frozenset(a.value for a in UserAct)
 _CACHE_LIMIT = 200_000
-_FORMATTER = string.Formatter()
 
 
 # The records of skillspec.annotated as typed dicts. Validating JSON into these is twice as
@@ -148,7 +146,7 @@ def _canonical_shape(builtin: BuiltinType, value: str) -> str | None:
 def _variant_pattern(variant: str) -> re.Pattern[str]:
     """A regex matching ``variant`` with any non-empty text in each placeholder."""
     parts = []
-    for literal, name, _, _ in _FORMATTER.parse(variant):
+    for literal, name in template_parts(variant):
         parts.append(re.escape(literal))
         if name is not None:
             parts.append("(.+?)")

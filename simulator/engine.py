@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from skillspec import Skill, UserAct, spec_hash
+from skillspec import Skill, UserAct, render, spec_hash
 from skillspec.annotated import FORMAT, WAIT
 
 from .agents import AgendaUser, Context, Entity, RuleSystem
@@ -16,7 +16,7 @@ from .goals import SampleGoalSampler
 from .language import RuleParaphraser, UtteranceBank, ValueSampler
 from .protocols import ApiBackend, GoalSampler, Paraphraser, Phenomenon, SystemAction, UserTurnPlan
 from .skillindex import SkillIndex
-from .text import assemble, render, speak
+from .text import assemble, speak
 
 MAX_TURNS = 40  # user + system turns; a goal never needs this many
 FAILURE_RATE = 0.05  # of mock API calls, so that failure handling is learnt too

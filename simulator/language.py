@@ -35,6 +35,7 @@ from skillspec import (
     UserTurn,
     normalize,
     sample_surface,
+    template_parts,
 )
 from skillspec.builtins import MONTH_NAMES, number_words
 from skillspec.models import Action
@@ -305,15 +306,14 @@ def _takes_on(text: str) -> bool:
 def _parse_variant(text: str) -> tuple[Part, ...] | None:
     parts: list[Part] = []
     try:
-        for literal, field, spec, conversion in string.Formatter().parse(text):
-            if literal:
-                parts.append(literal)
-            if field is not None:
-                if not field.isidentifier() or spec or conversion:
-                    return None
-                parts.append(Hole(field))
+        read = template_parts(text)
     except ValueError:
         return None
+    for literal, field in read:
+        if literal:
+            parts.append(literal)
+        if field is not None:
+            parts.append(Hole(field))
     return _strip_parts(parts)
 
 

@@ -52,6 +52,7 @@ from skillspec import (
     UserAct,
     UserTurn,
     normalize,
+    render,
     spec_hash,
 )
 from skillspec.annotated import (
@@ -69,7 +70,7 @@ from skillspec.annotated import (
 
 from .backend import MockBackend
 from .protocols import ApiResult
-from .text import REFERENCE_DATE, Value, choose_variant, render
+from .text import REFERENCE_DATE, Value, choose_variant
 
 _YES = re.compile(
     r"(yes|yeah|yep|yup|sure|ok|okay|correct|right|that's right|sounds good|go ahead|please do|do it|great|perfect"

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import datetime
 import random
-import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from skillspec import BuiltinType, placeholders
+from skillspec import BuiltinType, template_parts
 from skillspec.builtins import MONTH_NAMES
 
 REFERENCE_DATE = datetime.date(2026, 1, 15)
@@ -64,28 +63,18 @@ def assemble(segments: Sequence[Segment]) -> tuple[str, list[PlacedMention]]:
     return "".join(parts), placed
 
 
-_FORMATTER = string.Formatter()
-
-
 def fill(template: str, values: Mapping[str, Value]) -> list[Segment]:
     """Segments of ``template`` with each ``{name}`` replaced by a mention of ``values[name]``.
 
     Raises KeyError for a placeholder without a value.
     """
     segments: list[Segment] = []
-    for literal, field, _, _ in _FORMATTER.parse(template):
+    for literal, field in template_parts(template):
         if literal:
             segments.append(literal)
         if field is not None:
             segments.append(Mention(field, values[field]))
     return segments
-
-
-def render(template: str, values: Mapping[str, str]) -> str:
-    """A template's text with plain string values (system responses carry no spans)."""
-    return "".join(
-        literal + (values[field] if field is not None else "") for literal, field, _, _ in _FORMATTER.parse(template)
-    )
 
 
 def speak(builtin: BuiltinType, value: str) -> str:
@@ -116,7 +105,5 @@ __all__ = [
     "assemble",
     "choose_variant",
     "fill",
-    "placeholders",
-    "render",
     "speak",
 ]

@@ -27,6 +27,7 @@ from .models import (
     UtteranceSet,
 )
 from .refactor import rename
+from .render import placeholders, render, template_parts
 from .validation import (
     Entity,
     Issue,
@@ -37,7 +38,6 @@ from .validation import (
     lint_skill,
     parse_model,
     parse_skill,
-    placeholders,
     validate_skill,
 )
 
@@ -75,7 +75,9 @@ __all__ = [
     "parse_skill",
     "placeholders",
     "rename",
+    "render",
     "spec_hash",
+    "template_parts",
     "validate_skill",
     "BUILTIN_EXAMPLES",
     "normalize",

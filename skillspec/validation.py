@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import json
 import re
-import string
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -24,6 +23,7 @@ from .models import (
     UserAct,
     UserTurn,
 )
+from .render import placeholders
 
 
 @dataclass(frozen=True, order=True)
@@ -178,23 +178,6 @@ def parse_skill(data: str | bytes | dict[str, Any]) -> Skill:
             [Issue("spec_version", f"unsupported spec version {version!r}; this Colloquy reads 1.0")]
         )
     return parse_model(Skill, data, check=validate_skill)
-
-
-def placeholders(text: str) -> list[str]:
-    """The ``{names}`` used in a template text; ``{{`` and ``}}`` are literal braces.
-
-    Raises ValueError for malformed braces, positional ``{}`` or format specs.
-    """
-    names = []
-    for _, field, spec, conversion in string.Formatter().parse(text):
-        if field is None:
-            continue
-        if field == "" or not field.isidentifier() or spec or conversion:
-            raise ValueError(
-                f"bad placeholder {{{field}{'!' + conversion if conversion else ''}{':' + spec if spec else ''}}}"
-            )
-        names.append(field)
-    return names
 
 
 @dataclass(frozen=True)

@@ -232,3 +232,27 @@ def test_each_turn_runs_the_context_lstms_over_its_new_turns_only_and_answers_as
         assert a == b, i
         stored.append(a)
     assert len(stored) == len(texts) and live.tracker.turn_index == 2 * len(texts)
+
+
+def test_responses_render_templates_as_the_spec_reads_them(manager):
+    """``{{`` and ``}}`` are literal braces (the spec's rule, as the simulator renders them);
+    an argument left unfilled shows as its placeholder."""
+    from modeling.runtime import DialogueManager
+
+    turn = manager.respond(
+        manager.new_session(), "Find me a flight from Boston to Chicago tomorrow", executor=Backend()
+    )
+    shown = [a for a in turn.actions if a.kind == "response" and a.text]
+    assert shown, "the search turn answers with a response template"
+    name = shown[0].name
+    templates = [
+        t.model_copy(update={"variants": ["{{VIP}} " + t.variants[0] + " {{" + "}}", *t.variants[1:]]})
+        if t.name == name
+        else t
+        for t in manager.skill.response_templates
+    ]
+    skill = manager.skill.model_copy(update={"response_templates": templates})
+    braced = DialogueManager(skill=skill, models=manager.models, encoder=manager.encoder, today=manager.today)
+    again = braced.respond(braced.new_session(), "Find me a flight from Boston to Chicago tomorrow", executor=Backend())
+    text = next(a.text for a in again.actions if a.name == name)
+    assert text == "{VIP} " + shown[0].text + " {}"

@@ -9,6 +9,7 @@ templates offer_flight(flight), request_date; utterance set "search"; dialogue d
 
 import copy
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -660,3 +661,23 @@ def test_lint_accepts_a_transactional_call_after_confirmation():
         turn(d, 1)["actions"].append({"kind": "response", "name": "confirm"})
 
     assert lint(confirm_first) == []
+
+
+def test_one_reading_of_template_text_placeholders_braces_and_missing_values():
+    from skillspec import placeholders, render, template_parts
+
+    text = "Hi {name}, {{VIP}} seats on {date}}}"
+    parts = template_parts(text)
+    assert [field for _, field in parts if field] == ["name", "date"]
+    assert "".join(literal for literal, _ in parts) == "Hi , {VIP} seats on }"
+    assert placeholders(text) == ["name", "date"]
+    assert render(text, {"name": "Ann", "date": "May 2"}) == "Hi Ann, {VIP} seats on May 2}"
+    with pytest.raises(KeyError, match="date"):
+        render(text, {"name": "Ann"})
+    assert render(text, {"name": "Ann"}, keep_missing=True) == "Hi Ann, {VIP} seats on {date}}"
+    for bad, why in (("{}", "bad placeholder {}"), ("{0}", "bad placeholder {0}"), ("{a:>3}", "bad placeholder {a:>3}"),
+                     ("{a!r}", "bad placeholder {a!r}"), ("{a.b}", "bad placeholder {a.b}")):  # fmt: skip
+        with pytest.raises(ValueError, match=re.escape(why)):
+            template_parts(bad)
+    with pytest.raises(ValueError, match="Single '}'"):
+        placeholders("a } b")
