@@ -424,6 +424,8 @@ def test_another_users_skill_and_dialogue_are_404_everywhere(client, other_user,
 
 
 def test_anonymous_users_are_sent_to_sign_in(client, skill, d1):
-    for method, u in all_urls(skill, d1):
+    urls = all_urls(skill, d1)
+    assert len(urls) >= 5  # the editor's pages and actions, each checked
+    for method, u in urls:
         r = getattr(client, method)(u)
         assert r.status_code == 302 and r["Location"].startswith(reverse("login")), u
