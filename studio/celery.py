@@ -1,7 +1,8 @@
 """The Celery app ``studio``: ``celery -A studio worker -Q cpu,gpu``.
 
-The broker is Redis when ``REDIS_URL`` is set; without it, Celery's filesystem transport
-under ``$COLLOQUY_DATA_DIR/celery`` (one machine, no services needed). Builds keep their
+The broker is Redis when ``REDIS_URL`` is set; without it, kombu's filesystem transport
+(made safe for concurrent writers: ``studio/broker.py``) under ``$COLLOQUY_DATA_DIR/celery``
+(one machine, no services needed). Builds keep their
 state in the database, so no result backend is used.
 """
 
@@ -14,7 +15,10 @@ from typing import Any
 from celery import Celery
 from celery.signals import celeryd_init, worker_process_init
 
+from .broker import register as register_embedded_broker
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "studio.settings")
+register_embedded_broker()  # colloquyfs://, the broker without Redis (studio/broker.py)
 
 app = Celery("studio")
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -133,7 +133,8 @@ COLLOQUY_MAX_SESSION_TURNS = int(os.environ.get("COLLOQUY_MAX_SESSION_TURNS", "2
 COLLOQUY_WEBHOOK_ALLOW_PRIVATE = os.environ.get("COLLOQUY_WEBHOOK_ALLOW_PRIVATE", "").lower() in ("1", "true", "yes")
 COLLOQUY_WEBHOOK_MAX_BYTES = int(os.environ.get("COLLOQUY_WEBHOOK_MAX_BYTES", str(64 * 1024)))
 
-CELERY_BROKER_URL = REDIS_URL or "filesystem://"
+# Without Redis: kombu's filesystem transport with whole-message writes (studio/broker.py).
+CELERY_BROKER_URL = REDIS_URL or "colloquyfs://"
 if not REDIS_URL:
     _queue_dir = DATA_DIR / "celery"
     CELERY_BROKER_TRANSPORT_OPTIONS = {

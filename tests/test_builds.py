@@ -207,6 +207,7 @@ def test_a_killed_worker_leaves_the_build_failed_not_running(worker, owner, flig
 @pytest.mark.django_db(transaction=True)
 def test_without_redis_the_filesystem_broker_runs_builds(worker, owner, flights, client_for, tmp_path):
     """`make run` with no services: the web process and the worker meet in a folder."""
+    from studio import broker
     from studio.celery import ensure_broker_dirs
 
     from .conftest import Worker, use_broker
@@ -215,7 +216,7 @@ def test_without_redis_the_filesystem_broker_runs_builds(worker, owner, flights,
     options = {"data_folder_in": str(queue / "queue"), "data_folder_out": str(queue / "queue")}
     options |= {"processed_folder": str(queue / "processed"), "control_folder": str(queue / "control")}
     env = {k: v for k, v in worker.env.items() if k != "REDIS_URL"} | {"COLLOQUY_DATA_DIR": str(tmp_path)}
-    saved = use_broker("filesystem://", options)
+    saved = use_broker(broker.URL, options)  # what settings choose without REDIS_URL
     ensure_broker_dirs()
     local = Worker(env, tmp_path / "worker.log")
     try:
