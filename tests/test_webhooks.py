@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 import skillspec
-from studio.runtime.backends import UnsafeWebhookURL, WebhookError, call_webhook, check_webhook_url, sign
+from studio.runtime.webhooks import UnsafeWebhookURL, WebhookError, call_webhook, check_webhook_url, sign
 
 API = skillspec.Api(
     name="FindFlight",

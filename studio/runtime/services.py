@@ -31,8 +31,8 @@ from studio.skills.components import SAMPLE_DIALOGUES
 from studio.skills.models import SampleDialogue, Skill
 
 from . import managers, selectors
-from .backends import UnsafeWebhookURL, call_webhook, check_webhook_url
 from .models import ApiBinding, ConversationSession, ConversationTurn
+from .webhooks import UnsafeWebhookURL, call_webhook, check_webhook_url
 
 
 class SessionStateError(Exception):
