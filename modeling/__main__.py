@@ -12,7 +12,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from skillspec.annotated import AnnotatedDialogue, read_dialogues
+from skillspec.annotated import REFERENCE_DATE, AnnotatedDialogue, read_dialogues
 from skillspec.cli import load_skill_or_exit
 
 from .encoder import PRECISIONS, set_cpu_threads
@@ -95,7 +95,6 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from .evaluate import evaluate
     from .metrics import CONTRACT_KEYS
     from .runtime import DialogueManager
-    from .train import REFERENCE_DATE
 
     _threads(args.threads)
     try:
@@ -202,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("gold", type=Path)
     e.add_argument("--json", type=Path, help="write the metrics here")
     e.add_argument("--errors", type=Path, help="write every wrong turn here (JSON Lines)")
-    e.add_argument("--today", help="reference date for relative dates (default 2026-01-15, the simulator's)")
+    e.add_argument("--today", help=f"reference date for relative dates (default {REFERENCE_DATE}, the simulator's)")
     e.add_argument("--device", default="auto", help="cpu, cuda or auto (default)")
     e.add_argument("--threads", type=int)
     e.add_argument("-q", "--quiet", action="store_true")

@@ -15,12 +15,11 @@ import datetime
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from skillspec.annotated import AnnotatedDialogue, ASystemTurn, AUserTurn
+from skillspec.annotated import REFERENCE_DATE, AnnotatedDialogue, ASystemTurn, AUserTurn
 
 from .features import DialogueTracker
 from .metrics import PredictedAction, SpanF1, TurnMetrics, norm
 from .runtime import DialogueManager
-from .train import REFERENCE_DATE
 
 
 def evaluate(

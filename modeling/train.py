@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 import skillspec
-from skillspec.annotated import AnnotatedDialogue, AUserTurn
+from skillspec.annotated import REFERENCE_DATE, AnnotatedDialogue, AUserTurn
 
 from .action_prediction import APConfig
 from .argument_filling import AFConfig
@@ -27,9 +27,6 @@ from .encoder import TextEncoder, resolve_device
 from .features import CANDIDATE_FEATURES, SkillIndex
 from .finetune import FinetuneConfig, finetune_encoder, finetune_examples
 from .ner import NERConfig
-
-# Simulated and sample dialogues are dated Thursday 15 January 2026 (docs/annotated-dialogues.md).
-REFERENCE_DATE = datetime.date(2026, 1, 15)
 
 
 @dataclass(frozen=True)

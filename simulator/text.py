@@ -7,17 +7,13 @@ are computed only once, by :func:`assemble`, so they cannot drift.
 
 from __future__ import annotations
 
-import datetime
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from skillspec import BuiltinType, template_parts
+from skillspec.annotated import REFERENCE_DATE  # re-exported: the simulator's modules read it here
 from skillspec.builtins import MONTH_NAMES
-
-REFERENCE_DATE = datetime.date(2026, 1, 15)
-"""The "today" relative dates ("tomorrow", "next Friday") are resolved against, when
-dialogues are generated and when they are checked: one constant, so the two agree."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,7 @@ ends with exactly one ``wait`` action. See docs/annotated-dialogues.md.
 
 from __future__ import annotations
 
+import datetime
 import json
 from collections.abc import Iterable, Iterator
 from enum import StrEnum
@@ -34,6 +35,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 FORMAT: Final = "colloquy-dialogue/1"  # Final: typed as the Literal the record's field expects
 WAIT = "wait_for_user"
+REFERENCE_DATE: Final = datetime.date(2026, 1, 15)
+"""The "today" of simulated and sample dialogues (a Thursday): relative dates in them
+("tomorrow", "next Friday") resolve against it when dialogues are generated, checked,
+trained on and evaluated — one constant, so every layer reads the same dates."""
 
 
 class Source(StrEnum):

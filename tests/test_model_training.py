@@ -226,7 +226,7 @@ def test_a_warm_start_begins_from_an_earlier_artifact_when_it_fits(tmp_path, fli
 def test_the_ner_learns_each_distinct_tagged_utterance_once_per_pass(flights_skill, flights_dialogues, encoder):
     from modeling.data import collate, replay
     from modeling.features import SkillIndex
-    from modeling.train import REFERENCE_DATE
+    from skillspec.annotated import REFERENCE_DATE
 
     index = SkillIndex(flights_skill, hidden=encoder.hidden_size, today=REFERENCE_DATE)
     data = flights_dialogues[0][:60]

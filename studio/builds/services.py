@@ -568,10 +568,9 @@ def build_run_evaluate(*, build_id: int) -> bool:
     """Evaluate on held-out simulated dialogues and on the skill's test conversations."""
     from modeling.evaluate import evaluate
     from modeling.runtime import DialogueManager
-    from modeling.train import REFERENCE_DATE
     from simulator.engine import Simulator
     from simulator.samples import samples_to_annotated
-    from skillspec.annotated import AnnotatedDialogue
+    from skillspec.annotated import REFERENCE_DATE, AnnotatedDialogue
 
     with _stage(build_id, Stage.EVALUATE) as (build, report):
         s = _settings(build)
