@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from skillspec.annotated import WAIT
 
@@ -53,6 +54,12 @@ class Decision:
             "reason": self.reason,
             "alternative": self.alternative,
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Decision:
+        """The decision :meth:`to_dict` wrote."""
+        alternative = data.get("alternative")
+        return cls(str(data["proposed"]), bool(data["accepted"]), str(data["reason"]), alternative and str(alternative))
 
 
 def check_action(

@@ -57,6 +57,19 @@ class SpanPrediction:
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SpanPrediction:
+        """The span :meth:`to_dict` wrote (``entity`` may be empty: not yet in a tracker)."""
+        return cls(
+            int(data["start"]),
+            int(data["end"]),
+            str(data["text"]),
+            str(data["slot_type"]),
+            str(data["value"]),
+            str(data.get("entity") or ""),
+            float(data.get("confidence", 1.0)),
+        )
+
 
 @dataclass(frozen=True)
 class ArgumentPrediction:
@@ -78,6 +91,18 @@ class ArgumentPrediction:
             "attention": [{"entity": k, "value": v, "weight": round(w, 4)} for k, v, w in self.attention],
             "overridden": self.overridden,
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ArgumentPrediction:
+        """The pointer :meth:`to_dict` wrote."""
+        return cls(
+            str(data["name"]),
+            data.get("entity"),
+            data.get("value"),
+            data.get("turn"),
+            [(a.get("entity"), a.get("value"), float(a["weight"])) for a in data.get("attention", [])],
+            data.get("overridden"),
+        )
 
 
 @dataclass
@@ -112,6 +137,23 @@ class ActionPrediction:
             "consistency": [d.to_dict() for d in self.decisions],
         }
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ActionPrediction:
+        """The action :meth:`to_dict` wrote."""
+        return cls(
+            str(data.get("kind", "")),
+            str(data["name"]),
+            float(data.get("probability", 1.0)),
+            [(str(a["name"]), float(a["probability"])) for a in data.get("alternatives", [])],
+            [ArgumentPrediction.from_dict(a) for a in data.get("arguments", [])],
+            call_id=data.get("id"),
+            request=data.get("request"),
+            results=data.get("results"),
+            error=data.get("error"),
+            text=data.get("text"),
+            decisions=[Decision.from_dict(d) for d in data.get("consistency", [])],
+        )
+
 
 @dataclass
 class TurnResult:
@@ -130,6 +172,15 @@ class TurnResult:
             "actions": [a.to_dict() for a in self.actions],
             "response": self.response,
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TurnResult:
+        """The turn :meth:`to_dict` wrote: the one reader of the stored turn format."""
+        return cls(
+            str(data["text"]),
+            [SpanPrediction.from_dict(s) for s in data.get("spans", [])],
+            [ActionPrediction.from_dict(a) for a in data.get("actions", [])],
+        )
 
 
 @dataclass
@@ -236,65 +287,32 @@ class DialogueManager:
         """
         session = self.new_session(today=today)
         tracker = session.tracker
-        for turn in history:
-            text = str(turn["text"])
-            spans = [
-                SpanPrediction(
-                    int(s["start"]),
-                    int(s["end"]),
-                    str(s["text"]),
-                    str(s["slot_type"]),
-                    str(s["value"]),
-                    "",
-                    float(s.get("confidence", 1.0)),
-                )
-                for s in turn.get("spans", [])
-            ]
-            keys = [str(s.get("entity") or "") for s in turn.get("spans", [])]
-            encoded = self.encoder.encode(text)
+        for stored in history:
+            turn = TurnResult.from_dict(stored)
             added = tracker.add_user_turn(
-                text,
-                encoded,
-                [
-                    (s.start, s.end, s.slot_type, s.value, k or None, s.confidence)
-                    for s, k in zip(spans, keys, strict=True)
-                ],
+                turn.text,
+                self.encoder.encode(turn.text),
+                [(s.start, s.end, s.slot_type, s.value, s.entity or None, s.confidence) for s in turn.spans],
             )
-            spans = [
+            turn.spans = [
                 SpanPrediction(s.start, s.end, s.text, s.slot_type, s.value, e.key, s.confidence)
-                for s, e in zip(spans, added, strict=True)
+                for s, e in zip(turn.spans, added, strict=True)
             ]
             tracker.begin_system_turn()
-            actions: list[ActionPrediction] = []
-            for a in turn.get("actions", []):
-                name = str(a["name"])
-                if name not in tracker.index.action_index:
-                    raise ValueError(f"turn {len(session.history)}: action {name!r} is not one of this manager's")
-                bound = {str(g["name"]): str(g["entity"]) for g in a.get("arguments", []) if g.get("entity")}
+            for a in turn.actions:
+                if a.name not in tracker.index.action_index:
+                    raise ValueError(f"turn {len(session.history)}: action {a.name!r} is not one of this manager's")
+                bound = {g.name: g.entity for g in a.arguments if g.entity}
                 results = None
-                if a.get("kind") == "api" and a.get("results") is not None:
-                    returned = a["results"]
+                if a.kind == "api" and a.results is not None:
                     results = [
-                        (r.name, r.slot_type, str(returned[r.name]))
-                        for r in tracker.index.apis[name].returns
-                        if r.name in returned
+                        (r.name, r.slot_type, str(a.results[r.name]))
+                        for r in tracker.index.apis[a.name].returns
+                        if r.name in a.results
                     ] or None
-                tracker.add_action(
-                    name, bound, call_key=a.get("id") if a.get("kind") == "api" else None, results=results
-                )
-                actions.append(
-                    ActionPrediction(
-                        str(a.get("kind", "")),
-                        name,
-                        float(a.get("probability", 1.0)),
-                        [],
-                        call_id=a.get("id"),
-                        results=a.get("results"),
-                        text=a.get("text"),
-                    )
-                )
+                tracker.add_action(a.name, bound, call_key=a.call_id if a.kind == "api" else None, results=results)
             tracker.end_system_turn()
-            session.history.append(TurnResult(text, spans, actions))
+            session.history.append(turn)
         return session
 
     # ---------------------------------------------------------------- the steps, also used by evaluation

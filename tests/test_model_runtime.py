@@ -256,3 +256,24 @@ def test_responses_render_templates_as_the_spec_reads_them(manager):
     again = braced.respond(braced.new_session(), "Find me a flight from Boston to Chicago tomorrow", executor=Backend())
     text = next(a.text for a in again.actions if a.name == name)
     assert text == "{VIP} " + shown[0].text + " {}"
+
+
+def test_a_stored_turn_reads_back_as_the_turn_that_was_stored(manager):
+    """``TurnResult.from_dict`` is the one reader of the stored turn format: every field survives."""
+    from modeling.runtime import TurnResult
+
+    session = manager.new_session()
+    stored = [
+        manager.respond(session, text, executor=Backend(fail={"BookFlight"})).to_dict()
+        for text in ["Find me a flight from Boston to Chicago tomorrow", "Book it for two people", "Yes please"]
+    ]
+    actions = [a for turn in stored for a in turn["actions"]]
+    assert {a["kind"] for a in actions} == {"api", "response", "wait"}
+    assert any(a["arguments"] and a["arguments"][0]["attention"] for a in actions)
+    assert any(a["consistency"] for a in actions) and any(a["results"] is None and a["kind"] == "api" for a in actions)
+    for turn in stored:
+        again = TurnResult.from_dict(turn)
+        assert again.to_dict() == turn
+    assert len(stored) == 3
+    with pytest.raises(KeyError, match="text"):
+        TurnResult.from_dict({"spans": [], "actions": []})
