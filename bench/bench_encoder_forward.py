@@ -28,18 +28,14 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench_encoder import simulate, user_texts  # noqa: E402  (the bench folder is on the path of its scripts)
+
 
 def flights_texts(n: int) -> list[str]:
     import skillspec
-    from simulator.generate import generate_lines
-    from skillspec.annotated import AnnotatedDialogue, AUserTurn
 
     skill = skillspec.parse_skill((ROOT / "examples" / "flights.json").read_bytes())
-    lines = "".join(generate_lines(skill, 2000, 3, workers=1)).splitlines()
-    texts = dict.fromkeys(
-        t.text for line in lines for t in AnnotatedDialogue.model_validate_json(line).turns if isinstance(t, AUserTurn)
-    )
-    return list(texts)[:n]
+    return user_texts(simulate(skill, 2000, 3))[:n]
 
 
 def timed(encoder, texts: list[str], *, lean: bool, one_at_a_time: bool) -> float:  # type: ignore[no-untyped-def]
