@@ -82,6 +82,14 @@ LAYER_RULES = [
     ("studio.skills", "studio.builds"),
     ("studio.skills", "studio.runtime"),
     ("studio.builds", "studio.runtime"),
+    # The project-level web and API infrastructure serves every app and depends on none.
+    *(
+        (infra, app)
+        for infra in ("studio.api", "studio.web")
+        for app in ("studio.skills", "studio.builds", "studio.runtime")
+    ),
+    # ...and the apps take it from there, not from one another's views.
+    *((app, f"studio.skills.{m}") for app in ("studio.builds", "studio.runtime") for m in ("api", "views")),
 ]
 # The named exceptions, each with its reason: (file, imported module).
 LAYER_EXCEPTIONS = {
@@ -114,7 +122,7 @@ def layer_violations() -> dict[str, list[str]]:
     offenders: dict[str, list[str]] = {}
     for source_pkg, forbidden in LAYER_RULES:
         folder = ROOT / source_pkg.replace(".", "/")
-        files = sorted(folder.rglob("*.py"))
+        files = sorted(folder.rglob("*.py")) if folder.is_dir() else [folder.with_suffix(".py")]
         assert files, source_pkg
         for path in files:
             rel = path.relative_to(ROOT)
@@ -154,8 +162,10 @@ def test_the_layer_check_catches_an_import_running_back_up(tmp_path, monkeypatch
         shutil.copytree(ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__", "migrations"))
     (tmp_path / "skillspec" / "sneaky.py").write_text("def f():\n    from simulator.engine import Engine\n")
     (tmp_path / "studio" / "builds" / "sneaky.py").write_text("from ..runtime import services\n")
+    (tmp_path / "studio" / "runtime" / "borrow.py").write_text("from studio.skills.views import login_required\n")
     monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
     assert layer_violations() == {
         "skillspec/sneaky.py": ["simulator.engine", "simulator.engine.Engine"],
         "studio/builds/sneaky.py": ["studio.runtime", "studio.runtime.services"],
+        "studio/runtime/borrow.py": ["studio.skills.views", "studio.skills.views.login_required"],
     }

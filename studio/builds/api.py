@@ -10,8 +10,8 @@ from rest_framework import parsers, serializers, status
 from rest_framework.response import Response
 
 from modeling.metrics import CONTRACT_KEYS
+from studio.api import ERRORS, AuthenticatedRequest, BaseApi, ErrorsSerializer, paginate
 from studio.skills import selectors as skill_selectors
-from studio.skills.api import ERRORS, AuthenticatedRequest, BaseApi, ErrorsSerializer, _page
 
 from . import selectors, services
 from .models import Build
@@ -117,7 +117,7 @@ class SkillBuildsApi(BaseApi):
         skill = skill_selectors.skill_get(user=request.user, skill_id=skill_id)
         services.build_fail_stale()
         live = selectors.live_build(skill=skill)  # once for the page, not once per build
-        return _page(request, self, selectors.build_list(skill=skill), lambda b: build_json(b, live))
+        return paginate(request, self, selectors.build_list(skill=skill), lambda b: build_json(b, live))
 
     @extend_schema(
         operation_id="builds_create",

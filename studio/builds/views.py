@@ -21,7 +21,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from modeling.artifact import accuracy_curves_svg, loss_curves_svg
 from skillspec import SpecValidationError
 from studio.skills import selectors as skill_selectors
-from studio.skills.views import HtmxHttpRequest, login_required
+from studio.web import HtmxHttpRequest, login_required
 
 from . import selectors, services
 from .models import Build

@@ -12,9 +12,9 @@ from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
+from studio.api import ERRORS, AuthenticatedRequest, BaseApi, ErrorsSerializer
 from studio.builds import selectors as build_selectors
 from studio.skills import selectors as skill_selectors
-from studio.skills.api import ERRORS, AuthenticatedRequest, BaseApi, ErrorsSerializer
 
 from . import selectors, services
 from .models import ConversationSession

@@ -20,7 +20,7 @@ import skillspec
 from skillspec import Issue, SpecValidationError
 from studio.builds import selectors as build_selectors
 from studio.skills import selectors as skill_selectors
-from studio.skills.views import HtmxHttpRequest, login_required
+from studio.web import HtmxHttpRequest, login_required
 
 from . import selectors, services
 from .models import ApiBinding, ConversationSession, ConversationTurn

@@ -22,12 +22,12 @@ from django_htmx.middleware import HtmxDetails
 import skillspec
 from skillspec import Issue, SpecValidationError
 
+# Like Django's, but an htmx request with an expired session reloads the page to the sign-in form.
+from studio.web import login_required
+
 from . import dialogue_services as ds
 from . import models, selectors
 from .components import SAMPLE_DIALOGUES
-
-# Like Django's, but an htmx request with an expired session reloads the page to the sign-in form.
-from .views import login_required
 
 SECTION = "sample-dialogues"
 

@@ -11,8 +11,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
+from studio.web import HtmxHttpRequest, login_required
+
 from .sgd_services import MAX_SAMPLES, SgdImportProblem, SgdUpload, sgd_schema_services, skill_import_sgd
-from .views import HtmxHttpRequest, login_required
 
 SESSION_KEY = "sgd_import_result"
 MAX_DIALOGUE_FILES = 20

@@ -8,37 +8,24 @@ pages (``dialogue_views``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
-from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.models import User
-from django.contrib.auth.views import redirect_to_login
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render, resolve_url
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
-from django_htmx.middleware import HtmxDetails
 
 import skillspec
 from skillspec import builtins as skillspec_builtins
+from studio.web import HtmxHttpRequest, login_required
 
 from . import models, selectors, services
 from .components import APIS, KINDS, RESPONSE_TEMPLATES, SLOT_TYPES, UTTERANCE_SETS, ComponentKind
 from .forms import ComponentForm, IssueView, SkillForm, describe_issues, issue_messages
-
-
-class HtmxHttpRequest(HttpRequest):
-    """A request as these views see it: django-htmx's details, and a signed-in user (see login_required)."""
-
-    htmx: HtmxDetails
-    user: User
-
 
 EDITABLE = {k.slug: k for k in (SLOT_TYPES, APIS, RESPONSE_TEMPLATES, UTTERANCE_SETS)}
 
@@ -47,21 +34,6 @@ BUILTIN_CHOICES = [
     (b.value, [str(x) for x in getattr(skillspec_builtins, "EXAMPLES", {}).get(b, [])[:5]])
     for b in skillspec.BuiltinType
 ]
-
-
-def login_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Like Django's, but an expired session in an htmx request reloads the whole page to the login form."""
-
-    @wraps(view)
-    def wrapper(request: HtmxHttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_authenticated:
-            if request.htmx:
-                path = request.htmx.current_url_abs_path or "/"
-                return HttpResponseClientRedirect(f"{resolve_url(settings.LOGIN_URL)}?next={quote(path)}")
-            return redirect_to_login(request.get_full_path())
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def _editable_kind(slug: str) -> ComponentKind:
