@@ -129,5 +129,5 @@ def _request_for(index: SkillIndex, api: str, missing: list[str]) -> str | None:
 
 def _repeats_response(tracker: DialogueTracker, action: str, arguments: Mapping[str, Entity | None]) -> bool:
     assert tracker.current is not None
-    mine = {n: e.key for n, e in arguments.items() if e is not None}
+    mine = {n: e.id for n, e in arguments.items() if e is not None}
     return any(a == action and b == mine for a, b in zip(tracker.current.actions, tracker.current.bound, strict=True))

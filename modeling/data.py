@@ -67,7 +67,7 @@ def replay(index: SkillIndex, dialogue: AnnotatedDialogue, encodings: dict[str, 
             bound = {a.name: a.entity for a in action.arguments}
             for arg, _, _, _ in index.arguments[action.name]:
                 cands = tr.candidates(action.name, arg)
-                keys = [None if e is None else e.key for e in cands.entities]
+                keys = [None if e is None else e.id for e in cands.entities]
                 target = bound.get(arg)
                 if target not in keys:
                     continue  # the gold entity is not a candidate (a data error): nothing to learn

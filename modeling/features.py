@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from skillspec import DialogAct, Skill, normalize
+from skillspec import ContextEntity, DialogAct, EntityIds, EntitySource, Skill, normalize, result_id
 from skillspec.annotated import WAIT
 
 from .encoder import Encoded
@@ -166,17 +166,11 @@ def _clean(text: str) -> str:
     return " ".join(text.lower().split())
 
 
-@dataclass
-class Entity:
-    """A value the dialogue context holds: a user span or an API result."""
+@dataclass(frozen=True, eq=False)  # eq=False: identity; the embedding arrays have no truth value
+class Entity(ContextEntity):
+    """A context entity as the models see it: where it sits, its embedding, how sure NER was."""
 
-    key: str
-    slot_type: str
-    value: str
-    turn: int
-    source: str  # "user" or "result"
-    text: str  # what the user said, or the result's value
-    order: int  # position in the dialogue's entity list
+    order: int = 0  # position in the dialogue's entity list
     repr: np.ndarray | None = None  # user spans: mean of the span's token embeddings + the token before
     field: int = 0  # result entities: index in SkillVocab.result_fields
     call: int = -1  # result entities: index of the call in the dialogue
@@ -364,7 +358,7 @@ class DialogueTracker:
         self.bindings: list[tuple[int, str, str, str]] = []  # (turn, action, argument, entity key)
         self.current: _TurnRecord | None = None  # the system turn being built
         self.last_failed: bool | None = None  # the last action of this turn was an API call: did it fail?
-        self._span_ids = 0
+        self._ids = EntityIds()  # the dialogue's span and call ids
 
     # ---------------------------------------------------------------- building the state
 
@@ -373,16 +367,10 @@ class DialogueTracker:
         return len(self.turns)
 
     def next_span_key(self) -> str:
-        self._span_ids += 1
-        while f"e{self._span_ids}" in self.by_key:
-            self._span_ids += 1
-        return f"e{self._span_ids}"
+        return self._ids.span()
 
     def next_call_key(self) -> str:
-        n = len(self.calls) + 1
-        while any(e.key.startswith(f"c{n}.") for e in self.entities) or any(c.key == f"c{n}" for c in self.calls):
-            n += 1
-        return f"c{n}"
+        return self._ids.call()
 
     def add_user_turn(
         self, text: str, encoded: Encoded, spans: Sequence[tuple[int, int, str, str, str | None, float]]
@@ -401,11 +389,11 @@ class DialogueTracker:
                 if pieces[0] > 0:
                     rep[h:] = emb[pieces[0] - 1]
             ent = Entity(
-                key=key or self.next_span_key(),
+                id=key or self.next_span_key(),
                 slot_type=slot_type,
                 value=value,
                 turn=t,
-                source="user",
+                source=EntitySource.SPAN,
                 text=text[start:end],
                 order=len(self.entities),
                 repr=rep,
@@ -420,7 +408,8 @@ class DialogueTracker:
 
     def _add_entity(self, ent: Entity) -> None:
         self.entities.append(ent)
-        self.by_key[ent.key] = ent
+        self.by_key[ent.id] = ent
+        self._ids.take(ent.id)
 
     def begin_system_turn(self) -> None:
         assert self.current is None
@@ -448,6 +437,7 @@ class DialogueTracker:
         added: list[Entity] = []
         if self.index.kind(name) == "api":
             key = call_key or self.next_call_key()
+            self._ids.take(key)
             values = {a: self.by_key[k].value for a, k in arguments.items() if k in self.by_key}
             failed = not results
             self.calls.append(Call(name, key, values, t, failed))
@@ -455,11 +445,11 @@ class DialogueTracker:
             self.current.failed = self.current.failed or failed
             for fld, slot_type, value in results or ():
                 ent = Entity(
-                    key=f"{key}.{fld}",
+                    id=result_id(key, fld),
                     slot_type=slot_type,
                     value=value,
                     turn=t,
-                    source="result",
+                    source=EntitySource.RESULT,
                     text=value,
                     order=len(self.entities),
                     field=self.index.field_index.get(f"{name}.{fld}", 0),
@@ -471,19 +461,19 @@ class DialogueTracker:
             self.last_failed = None
         return added
 
-    def checkpoint(self) -> tuple[int, int, int, int]:
+    def checkpoint(self) -> tuple[int, int, int, EntityIds]:
         """A mark to :meth:`rollback` to: taken before a system turn is predicted."""
-        return (len(self.entities), len(self.calls), len(self.bindings), self._span_ids)
+        return (len(self.entities), len(self.calls), len(self.bindings), self._ids.copy())
 
-    def rollback(self, mark: tuple[int, int, int, int]) -> None:
+    def rollback(self, mark: tuple[int, int, int, EntityIds]) -> None:
         """Forget everything since ``mark``, including the system turn being built."""
-        n_entities, n_calls, n_bindings, span_ids = mark
+        n_entities, n_calls, n_bindings, ids = mark
         for e in self.entities[n_entities:]:
-            del self.by_key[e.key]
+            del self.by_key[e.id]
         del self.entities[n_entities:]
         del self.calls[n_calls:]
         del self.bindings[n_bindings:]
-        self._span_ids = span_ids
+        self._ids = ids.copy()
         self.current = None
         self.last_failed = None
 
@@ -540,7 +530,7 @@ class DialogueTracker:
             if si is None:
                 continue
             types_available.add(e.slot_type)
-            if e.source == "user":
+            if e.source is EntitySource.SPAN:
                 f[o + k + si] = 1.0
                 if e.turn == t - 1:
                     f[o + si] = 1.0
@@ -566,7 +556,10 @@ class DialogueTracker:
             if last is not None:
                 arg_types = ix.api_arg_types[i]
                 f[o + 4 * p + i] = float(
-                    any(e.source == "user" and e.turn > last.turn and e.slot_type in arg_types for e in self.entities)
+                    any(
+                        e.source is EntitySource.SPAN and e.turn > last.turn and e.slot_type in arg_types
+                        for e in self.entities
+                    )
                 )
             f[o + 5 * p + i] = float(any(tn in prev_actions for tn in ix.confirms.get(api, ())))
         o += 6 * p
@@ -611,26 +604,26 @@ class DialogueTracker:
             if bt == prev_system and arg == argument and ix.templates.get(act) is not None
         }
         last_call_turn = self.calls[-1].turn if self.calls else -1
-        said_since_call = {e.value for e in compatible if e.source == "user" and e.turn > last_call_turn}
+        said_since_call = {e.value for e in compatible if e.source is EntitySource.SPAN and e.turn > last_call_turn}
         latest_call = len(self.calls) - 1
         rank_by_type = 0
         for c, e in enumerate(options):
             if e is None:
                 feats[c, 2] = 1.0
                 continue
-            feats[c, 0] = float(e.source == "user")
-            feats[c, 1] = float(e.source == "result")
+            feats[c, 0] = float(e.source is EntitySource.SPAN)
+            feats[c, 1] = float(e.source is EntitySource.RESULT)
             feats[c, 3] = min(t - e.turn, 20) / 10.0
-            feats[c, 4] = float(e.source == "user" and e.turn == t - 1)
-            feats[c, 5] = float(e.source == "result" and e.turn == t)
-            feats[c, 6] = float(e.key in used_name)
-            feats[c, 7] = float(e.key in used_key)
-            feats[c, 8] = float(e.key in in_prev_system)
-            feats[c, 9] = float(e.key == latest_for_name)
-            feats[c, 10] = float(e.key in confirmed)
-            feats[c, 11] = float(e.source == "result" and e.call == latest_call)
+            feats[c, 4] = float(e.source is EntitySource.SPAN and e.turn == t - 1)
+            feats[c, 5] = float(e.source is EntitySource.RESULT and e.turn == t)
+            feats[c, 6] = float(e.id in used_name)
+            feats[c, 7] = float(e.id in used_key)
+            feats[c, 8] = float(e.id in in_prev_system)
+            feats[c, 9] = float(e.id == latest_for_name)
+            feats[c, 10] = float(e.id in confirmed)
+            feats[c, 11] = float(e.source is EntitySource.RESULT and e.call == latest_call)
             feats[c, 12] = e.confidence
-            feats[c, 13] = float(e.source == "user" and e.value in said_since_call)
+            feats[c, 13] = float(e.source is EntitySource.SPAN and e.value in said_since_call)
             feats[c, 14 + min(rank_by_type, MAX_RANK)] = 1.0
             rank_by_type += 1
             if e.repr is not None:

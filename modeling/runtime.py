@@ -295,7 +295,7 @@ class DialogueManager:
                 [(s.start, s.end, s.slot_type, s.value, s.entity or None, s.confidence) for s in turn.spans],
             )
             turn.spans = [
-                SpanPrediction(s.start, s.end, s.text, s.slot_type, s.value, e.key, s.confidence)
+                SpanPrediction(s.start, s.end, s.text, s.slot_type, s.value, e.id, s.confidence)
                 for s, e in zip(turn.spans, added, strict=True)
             ]
             tracker.begin_system_turn()
@@ -344,7 +344,7 @@ class DialogueManager:
             text, encoded, [(s.start, s.end, s.slot_type, s.value, None, s.confidence) for s in spans]
         )
         for i, (s, e) in enumerate(zip(spans, added, strict=True)):
-            spans[i] = SpanPrediction(s.start, s.end, s.text, s.slot_type, s.value, e.key, s.confidence)
+            spans[i] = SpanPrediction(s.start, s.end, s.text, s.slot_type, s.value, e.id, s.confidence)
         return spans
 
     def act(self, tracker: DialogueTracker, executor: Executor) -> list[ActionPrediction]:
@@ -436,19 +436,19 @@ class DialogueManager:
                 choice, overridden = shown, "the value the confirmation showed"
             entities[name] = choice
             attention: list[tuple[str | None, str | None, float]] = [
-                (None, None, p) if e is None else (e.key, e.value, p) for e, p in zip(options, w, strict=True)
+                (None, None, p) if e is None else (e.id, e.value, p) for e, p in zip(options, w, strict=True)
             ]
             if choice is None:
                 preds.append(ArgumentPrediction(name, None, None, None, attention, overridden))
             else:
-                preds.append(ArgumentPrediction(name, choice.key, choice.value, choice.turn, attention, overridden))
+                preds.append(ArgumentPrediction(name, choice.id, choice.value, choice.turn, attention, overridden))
         return preds, entities
 
     def _take(
         self, tracker: DialogueTracker, pred: ActionPrediction, entities: dict[str, Entity | None], executor: Executor
     ) -> None:
         index = tracker.index
-        bound = {n: e.key for n, e in entities.items() if e is not None}
+        bound = {n: e.id for n, e in entities.items() if e is not None}
         if pred.kind == "api":
             values = pred.values()
             for name, _, _, default in index.arguments[pred.name]:

@@ -6,7 +6,7 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from skillspec import DialogAct, ResponseTemplate, UserAct
+from skillspec import ContextEntity, DialogAct, EntityIds, EntitySource, ResponseTemplate, UserAct, result_id
 
 from .protocols import ApiResult, Goal, Phenomenon, Question, SystemAction, Task, UserTurnPlan, ValueSource
 from .skillindex import SkillIndex
@@ -14,41 +14,29 @@ from .text import Value
 
 
 @dataclass
-class Entity:
-    id: str
-    slot_type: str
-    value: str
-    text: str
-    turn: int
-
-
-@dataclass
 class Context:
     """The entities of one dialogue so far, and how API calls are made."""
 
     backend_call: Callable[[str, dict[str, Value], random.Random], ApiResult]
-    entities: dict[str, Entity] = field(default_factory=dict)
+    entities: dict[str, ContextEntity] = field(default_factory=dict)
     turn: int = 0
-    n_spans: int = 0
-    n_calls: int = 0
+    ids: EntityIds = field(default_factory=EntityIds)
     phenomena: set[Phenomenon] = field(default_factory=set)
 
     def add_span(self, slot_type: str, value: Value) -> str:
-        self.n_spans += 1
-        eid = f"e{self.n_spans}"
-        self.entities[eid] = Entity(eid, slot_type, value.value, value.text, self.turn)
+        eid = self.ids.span()
+        self.entities[eid] = ContextEntity(eid, slot_type, self.turn, EntitySource.SPAN, value.value, value.text)
         return eid
 
     def call(self, api: str, bindings: dict[str, str], rng: random.Random) -> tuple[str, ApiResult]:
-        self.n_calls += 1
-        call_id = f"c{self.n_calls}"
+        call = self.ids.call()
         args = {a: Value(e.slot_type, e.value, e.text) for a, e in ((a, self.entities[i]) for a, i in bindings.items())}
         result = self.backend_call(api, args, rng)
         if result.success and result.rows:
             for name, v in result.rows[0].items():
-                eid = f"{call_id}.{name}"
-                self.entities[eid] = Entity(eid, v.slot_type, v.value, v.text, self.turn)
-        return call_id, result
+                eid = result_id(call, name)
+                self.entities[eid] = ContextEntity(eid, v.slot_type, self.turn, EntitySource.RESULT, v.value, v.text)
+        return call, result
 
     def latest(self, slot_type: str) -> str | None:
         for e in reversed(self.entities.values()):

@@ -42,7 +42,19 @@ import pydantic
 from pydantic import ConfigDict, Field, TypeAdapter, with_config
 from typing_extensions import TypedDict  # pydantic needs this one before Python 3.12
 
-from skillspec import BuiltinType, DialogAct, Issue, Skill, UserAct, join_path, normalize, spec_hash, template_parts
+from skillspec import (
+    BuiltinType,
+    ContextEntity,
+    DialogAct,
+    EntitySource,
+    Issue,
+    Skill,
+    UserAct,
+    join_path,
+    normalize,
+    spec_hash,
+    template_parts,
+)
 from skillspec.annotated import FORMAT, WAIT, AnnotatedDialogue
 
 from .text import REFERENCE_DATE
@@ -178,13 +190,6 @@ class _TemplateInfo:
 
 
 @dataclass
-class _Entity:
-    turn: int
-    slot_type: str
-    value: str
-
-
-@dataclass
 class _Confirmation:
     turn: int
     values: dict[str, str]  # argument name -> value shown to the user
@@ -194,7 +199,7 @@ class _Confirmation:
 @dataclass
 class _State:
     issues: list[Issue] = field(default_factory=list)
-    entities: dict[str, _Entity] = field(default_factory=dict)
+    entities: dict[str, ContextEntity] = field(default_factory=dict)
     calls: dict[str, int] = field(default_factory=dict)  # call id -> number of results
     ids: set[str] = field(default_factory=set)  # span entity ids and call ids
     confirmations: dict[str, _Confirmation] = field(default_factory=dict)  # API -> latest confirmation
@@ -336,7 +341,8 @@ class Checker:
                 add(Issue(f"turns[{t}].spans[{k}].entity", self._bad_id(entity)))
                 continue
             st.ids.add(entity)
-            entities[entity] = _Entity(t, span["slot_type"], span["value"])
+            said = surface or ""
+            entities[entity] = ContextEntity(entity, span["slot_type"], t, EntitySource.SPAN, span["value"], said)
 
     def _span_value(self, slot: _SlotInfo, slot_type: str, surface: str, value: str, language: bool) -> str | None:
         """Why ``value`` is not what ``surface`` means, or None; ``language``: the language rules apply."""
@@ -469,7 +475,7 @@ class Checker:
             why_not = self._result_value(slot_type, r["value"])
             if why_not is not None:
                 add(Issue(f"turns[{t}].actions[{a}].results[{k}].value", why_not))
-            st.entities[entity] = _Entity(t, slot_type, r["value"])
+            st.entities[entity] = ContextEntity(entity, slot_type, t, EntitySource.RESULT, r["value"], r["value"], a)
         if len(seen) < len(returns):
             for name in returns:
                 if name not in seen:
@@ -560,7 +566,7 @@ class Checker:
 
     @staticmethod
     def _bad_binding(
-        st: _State, t: int, a: int, k: int, arg: _Argument, entity: _Entity | None, slot_type: str
+        st: _State, t: int, a: int, k: int, arg: _Argument, entity: ContextEntity | None, slot_type: str
     ) -> None:
         add = st.issues.append
         bpath = f"turns[{t}].actions[{a}].arguments[{k}]"

@@ -7,10 +7,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from skillspec import Skill, UserAct, render, spec_hash
+from skillspec import ContextEntity, Skill, UserAct, render, spec_hash
 from skillspec.annotated import FORMAT, WAIT
 
-from .agents import AgendaUser, Context, Entity, RuleSystem
+from .agents import AgendaUser, Context, RuleSystem
 from .backend import MockBackend
 from .goals import SampleGoalSampler
 from .language import RuleParaphraser, UtteranceBank, ValueSampler
@@ -151,7 +151,7 @@ class Simulator:
         out.append({"kind": "wait", "name": WAIT})
         return {"speaker": "system", "text": " ".join(texts), "actions": out}
 
-    def _say(self, slot_type: str, entity: Entity) -> str:
+    def _say(self, slot_type: str, entity: ContextEntity) -> str:
         builtin = self.index.builtin_types.get(slot_type)
         return entity.value if builtin is None else speak(builtin, entity.value)
 

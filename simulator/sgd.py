@@ -93,7 +93,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from skillspec import (
     Action,
@@ -101,7 +101,10 @@ from skillspec import (
     Api,
     ApiArgument,
     BuiltinType,
+    ContextEntity,
     DialogAct,
+    EntityIds,
+    EntitySource,
     ResponseTemplate,
     ReturnField,
     SampleDialogue,
@@ -118,6 +121,7 @@ from skillspec import (
     UtteranceSet,
     parse_skill,
     placeholders,
+    result_id,
     spec_hash,
 )
 from skillspec.annotated import (
@@ -622,13 +626,11 @@ class _Skip(Exception):
         self.detail = detail
 
 
-@dataclass
-class _Entity:
-    id: str
-    slot: str  # SGD slot name, or COUNT
-    value: str
-    turn: int
-    source: Literal["span", "result"]
+@dataclass(frozen=True)
+class _Entity(ContextEntity):
+    """A context entity of the conversion, with the SGD slot it stands for."""
+
+    slot: str = ""  # SGD slot name, or COUNT
     meant: str | None = None  # SGD's value, when the span's words name another catalogue value
 
 
@@ -639,8 +641,7 @@ class _State:
     entities: list[_Entity] = field(default_factory=list)
     informed: dict[str, str] = field(default_factory=dict)  # slot -> the value the user last gave
     said: set[tuple[str, str]] = field(default_factory=set)  # (slot, value) the user ever gave
-    spans: int = 0
-    calls: int = 0
+    ids: EntityIds = field(default_factory=EntityIds)
 
 
 @dataclass
@@ -768,7 +769,9 @@ class _Converter:
 
     # -- entities
 
-    def _find(self, st: _State, slot: str, value: str, prefer: str, *, lenient: bool = False) -> _Entity | None:
+    def _find(
+        self, st: _State, slot: str, value: str, prefer: EntitySource, *, lenient: bool = False
+    ) -> _Entity | None:
         """The entity a value came from: the most recent one with that value, from the
         preferred source first; only a user span if the user said the value (unless
         ``lenient``: then an earlier result with that value will do)."""
@@ -776,7 +779,7 @@ class _Converter:
         matches = [
             e
             for e in reversed(st.entities)
-            if e.slot == slot and value in (e.value, e.meant) and (e.source == "span" or not said)
+            if e.slot == slot and value in (e.value, e.meant) and (e.source is EntitySource.SPAN or not said)
         ]
         matches.sort(key=lambda e: e.source != prefer)  # stable: most recent first within each source
         return matches[0] if matches else None
@@ -915,8 +918,10 @@ class _Converter:
                     out.notes["user values not in the catalogue (annotated as said; evaluation dialogues)"] += 1
                 elif self.cat.lookup(slot, text[start:end]) != value:
                     out.notes["user wordings that are no catalogue form of their value (evaluation dialogues)"] += 1
-            st.spans += 1
-            entity = _Entity(f"e{st.spans}", slot, value, t, "span", meant)
+            said = text[start:end]
+            entity = _Entity(
+                st.ids.span(), self.service.slots[slot].name, t, EntitySource.SPAN, value, said, slot=slot, meant=meant
+            )
             st.entities.append(entity)
             spans.append(_USpan(start, end, slot, text[start:end], entity))
 
@@ -999,9 +1004,11 @@ class _Converter:
             value = self.cat.add(slot, str(raw)) if raw is not None else None
             if value is None:
                 raise _Skip("a service result has no usable value for a return field", f"turn {t}: {slot}={raw!r}")
-            results.append(_Entity(f"{call_id}.{self.service.slots[slot].name}", slot, value, t, "result"))
+            name = self.service.slots[slot].name
+            results.append(_Entity(result_id(call_id, name), name, t, EntitySource.RESULT, value, value, slot=slot))
         if intent.counts:
-            results.append(_Entity(f"{call_id}.{self.service.count_type}", COUNT, str(len(rows)), t, "result"))
+            count, name = str(len(rows)), self.service.count_type
+            results.append(_Entity(result_id(call_id, name), name, t, EntitySource.RESULT, count, count, slot=COUNT))
         return results
 
     def _call(
@@ -1025,9 +1032,9 @@ class _Converter:
                     raise _Skip("service call without a required argument", f"turn {t}: {method}.{slot}")
                 continue
             value = self._known(slot, params[slot])
-            entity = self._find(st, slot, value, "span") if value is not None else None
+            entity = self._find(st, slot, value, EntitySource.SPAN) if value is not None else None
             if entity is None and value is not None and slot in intent.required:
-                entity = self._find(st, slot, value, "span", lenient=True)
+                entity = self._find(st, slot, value, EntitySource.SPAN, lenient=True)
                 if entity is not None:
                     out.notes["required API arguments bound to an earlier result (the user's words not located)"] += 1
             if entity is None:
@@ -1048,8 +1055,7 @@ class _Converter:
         raw_rows = frame.get("service_results") or []
         rows = [r for r in raw_rows if isinstance(r, dict)] if isinstance(raw_rows, list) else []
         row = max(range(len(rows)), key=lambda i: (self._matches(rows[i], wanted), -i)) if rows else 0
-        st.calls += 1
-        call_id = f"c{st.calls}"
+        call_id = st.ids.call()
         results = self._results(call_id, intent, rows, row, t)
         st.entities.extend(results)
         return _Call(intent, call_id, binds, rows, row, results)
@@ -1062,8 +1068,7 @@ class _Converter:
         best = max(range(len(previous.rows)), key=lambda i: (self._matches(previous.rows[i], wanted), -i))
         if self._matches(previous.rows[best], wanted) <= current:
             return None
-        st.calls += 1
-        call_id = f"c{st.calls}"
+        call_id = st.ids.call()
         results = self._results(call_id, previous.intent, previous.rows, best, t)
         st.entities.extend(results)
         return _Call(previous.intent, call_id, list(previous.binds), previous.rows, best, results)
@@ -1162,7 +1167,7 @@ class _Converter:
                         out.notes["system values kept as literal text (not bound or not found)"] += 1
                 parts.append(_Part(act, "inform_count"))  # its argument is the one of slot COUNT
                 continue
-            prefer = "span" if act == "CONFIRM" else "result"
+            prefer = EntitySource.SPAN if act == "CONFIRM" else EntitySource.RESULT
             literals: list[str] = []
             said: list[tuple[str, str]] = []
             ordered = sorted(
@@ -1479,7 +1484,7 @@ def _gold(
                             AResult(
                                 entity=e.id,
                                 field=e.id.split(".", 1)[1],
-                                slot_type=service.count_type if e.slot == COUNT else service.slots[e.slot].name,
+                                slot_type=e.slot_type,
                                 value=e.value,
                             )
                             for e in c.results

@@ -3,6 +3,17 @@ the simulator and the models. Importable without Django."""
 
 from .builtins import EXAMPLES as BUILTIN_EXAMPLES
 from .builtins import normalize, sample_surface
+from .context import (
+    ContextEntity,
+    EntityIds,
+    EntitySource,
+    available_entities,
+    call_id,
+    dialogue_entities,
+    result_id,
+    span_id,
+    split_result_id,
+)
 from .io import dump_skill, json_schema, spec_hash
 from .models import (
     SPEC_VERSION,
@@ -29,11 +40,8 @@ from .models import (
 from .refactor import rename
 from .render import placeholders, render, template_parts
 from .validation import (
-    Entity,
     Issue,
     SpecValidationError,
-    available_entities,
-    dialogue_entities,
     join_path,
     lint_skill,
     parse_model,
@@ -49,7 +57,9 @@ __all__ = [
     "ApiArgument",
     "BuiltinType",
     "DialogAct",
-    "Entity",
+    "ContextEntity",
+    "EntityIds",
+    "EntitySource",
     "Issue",
     "ResponseTemplate",
     "ReturnField",
@@ -66,7 +76,11 @@ __all__ = [
     "UtteranceArgument",
     "UtteranceSet",
     "available_entities",
+    "call_id",
     "dialogue_entities",
+    "result_id",
+    "span_id",
+    "split_result_id",
     "dump_skill",
     "join_path",
     "json_schema",

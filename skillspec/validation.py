@@ -180,47 +180,6 @@ def parse_skill(data: str | bytes | dict[str, Any]) -> Skill:
     return parse_model(Skill, data, check=validate_skill)
 
 
-@dataclass(frozen=True)
-class Entity:
-    """A value available in a dialogue's context: a user span or an API result field."""
-
-    id: str
-    slot_type: str
-    turn: int
-    source: str  # "span" or "result"
-    text: str | None = None
-    action: int | None = None  # index of the producing API action in its turn
-
-
-def dialogue_entities(skill: Skill, dialogue: SampleDialogue) -> list[Entity]:
-    """Every entity a dialogue introduces, in order of appearance."""
-    apis = {a.name: a for a in reversed(skill.apis)}
-    out: list[Entity] = []
-    for t, turn in enumerate(dialogue.turns):
-        if isinstance(turn, UserTurn):
-            out.extend(Entity(s.id, s.slot_type, t, "span", s.text) for s in turn.spans)
-        else:
-            for a, action in enumerate(turn.actions):
-                api = apis.get(action.name)
-                if action.kind is ActionKind.API and action.id and api:
-                    out.extend(Entity(f"{action.id}.{r.name}", r.slot_type, t, "result", None, a) for r in api.returns)
-    return out
-
-
-def available_entities(skill: Skill, dialogue: SampleDialogue, turn: int, action: int | None = None) -> list[Entity]:
-    """Entities that the ``action``-th action of system turn ``turn`` may be bound to.
-
-    These are spans of earlier user turns (the current one included) and results
-    of API calls made earlier: in earlier turns, or before ``action`` in this one.
-    ``action=None`` means after every action of the turn.
-    """
-    return [
-        e
-        for e in dialogue_entities(skill, dialogue)
-        if e.turn < turn or (e.turn == turn and e.action is not None and (action is None or e.action < action))
-    ]
-
-
 def _duplicates(names: Iterable[str]) -> set[str]:
     seen: set[str] = set()
     dup: set[str] = set()

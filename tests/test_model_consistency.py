@@ -63,14 +63,14 @@ def test_a_transactional_call_needs_a_confirmation_in_the_previous_turn(index, e
     v = check_action(index, tr, "BookFlight", args)
     assert not v.ok and "transactional" in v.reason and v.alternative == "confirm_booking"
     assert check_action(index, tr, "confirm_booking", args).ok
-    tr.add_action("confirm_booking", {k: e.key for k, e in args.items()})
+    tr.add_action("confirm_booking", {k: e.id for k, e in args.items()})
     tr.add_action(WAIT, {})
     tr.end_system_turn()
     user(tr, encoder, "yes", [])
     tr.begin_system_turn()
     assert check_action(index, tr, "BookFlight", args).ok
     tr.add_action(
-        "BookFlight", {k: e.key for k, e in args.items()}, results=[("booking_reference", "booking_reference", "K")]
+        "BookFlight", {k: e.id for k, e in args.items()}, results=[("booking_reference", "booking_reference", "K")]
     )
     # One confirmation, one call: booking again in the same turn is refused.
     assert not check_action(index, tr, "BookFlight", args).ok
@@ -82,7 +82,7 @@ def test_an_identical_call_in_the_same_turn_is_refused_but_a_new_turn_may_repeat
     user(tr, encoder, "anything else?", [])
     tr.begin_system_turn()
     assert check_action(index, tr, "SearchFlights", args).ok  # "request more": new turn, same values
-    tr.add_action("SearchFlights", {n: e.key for n, e in args.items()}, results=None)
+    tr.add_action("SearchFlights", {n: e.id for n, e in args.items()}, results=None)
     v = check_action(index, tr, "SearchFlights", args)
     assert not v.ok and v.reason == "repeats call c2 of this turn with the same arguments"
     swapped = {**args, "origin": args["destination"], "destination": args["origin"]}

@@ -174,7 +174,7 @@ def test_a_resumed_session_carries_on_exactly_as_the_one_in_memory(manager):
     assert stored[0]["actions"][0]["request"]["cabin"] == "economy"  # the default that was sent
     resumed = manager.resume(stored)
     assert [t.to_dict()["spans"] for t in resumed.history] == [t["spans"] for t in stored]
-    assert [e.key for e in resumed.tracker.entities] == [e.key for e in live.tracker.entities]
+    assert [e.id for e in resumed.tracker.entities] == [e.id for e in live.tracker.entities]
     assert [(c.api, c.key, c.arguments) for c in resumed.tracker.calls] == [
         (c.api, c.key, c.arguments) for c in live.tracker.calls
     ]

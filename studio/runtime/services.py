@@ -257,8 +257,7 @@ def turn_correct(*, turn: ConversationTurn, spans: Any, actions: Any) -> Convers
         _fail("actions", "must be a list")
     known = entities_before(session=session, number=turn.number)
     clean_spans: list[dict[str, Any]] = []
-    used = set(known)
-    next_id = 1
+    ids = skillspec.EntityIds(known)  # an id given in the correction is kept where it is free
     for i, s in enumerate(spans):
         path = f"spans[{i}]"
         if not isinstance(s, dict):
@@ -278,16 +277,14 @@ def turn_correct(*, turn: ConversationTurn, spans: Any, actions: Any) -> Convers
             issues.append(Issue(path, "overlaps another span"))
             continue
         sid = s.get("id")
-        if not isinstance(sid, str) or not sid or sid in used:
-            while f"e{next_id}" in used:
-                next_id += 1
-            sid = f"e{next_id}"
-        used.add(sid)
+        if isinstance(sid, str) and sid and "." not in sid and sid not in ids:
+            ids.take(sid)
+        else:
+            sid = ids.span()
         span: dict[str, Any] = {"id": sid, "start": start, "end": end, "slot_type": st, "text": text[start:end]}
         clean_spans.append(span)
     available = dict(known) | {s["id"]: s["slot_type"] for s in clean_spans}
     clean_actions: list[dict[str, Any]] = []
-    calls = {k.split(".", 1)[0] for k in known if "." in k}
     for i, a in enumerate(actions):
         path = f"actions[{i}]"
         if not isinstance(a, dict) or not isinstance(a.get("name"), str):
@@ -324,15 +321,14 @@ def turn_correct(*, turn: ConversationTurn, spans: Any, actions: Any) -> Convers
                 bound[arg] = entity
         action: dict[str, Any] = {"kind": kind, "name": name}
         if kind == "api":
-            n = 1
-            while f"c{n}" in calls:
-                n += 1
             given = a.get("id")
-            call_id = given if isinstance(given, str) and given and given not in calls else f"c{n}"
-            calls.add(call_id)
+            if isinstance(given, str) and given and "." not in given and given not in ids:
+                ids.take(call_id := given)
+            else:
+                call_id = ids.call()
             action["id"] = call_id
             for f, st in {r.name: r.slot_type for r in apis[name].returns}.items():
-                available[f"{call_id}.{f}"] = st
+                available[skillspec.result_id(call_id, f)] = st
         action["arguments"] = bound
         clean_actions.append(action)
     if issues:

@@ -336,9 +336,9 @@ def next_action_point(dialogue: skillspec.SampleDialogue) -> tuple[int, int]:
     return len(dialogue.turns), 0
 
 
-def entity_label(dialogue: skillspec.SampleDialogue, entity: skillspec.Entity) -> str:
+def entity_label(dialogue: skillspec.SampleDialogue, entity: skillspec.ContextEntity) -> str:
     """``e2 "tomorrow" (date, turn 3)`` or ``c1.flight (result of SearchFlights, turn 4)``."""
-    if entity.source == "span":
+    if entity.source is skillspec.EntitySource.SPAN:
         return f'{entity.id} "{entity.text}" ({entity.slot_type}, turn {entity.turn + 1})'
     turn = dialogue.turns[entity.turn]
     api = turn.actions[entity.action].name if isinstance(turn, SystemTurn) and entity.action is not None else "?"
