@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from skillspec.annotated import WAIT
+from skillspec.annotated import WAIT, AnnotatedActionKind
 
 from .features import DialogueTracker, Entity, SkillIndex
 
@@ -75,7 +75,7 @@ def check_action(
             return Verdict(False, f"argument {name} needs a {slot_type}, not the {e.slot_type} {e.value!r}")
     values = {n: e.value for n, e in arguments.items() if e is not None}
     assert tracker.current is not None
-    if index.kind(action) == "api":
+    if index.kind(action) is AnnotatedActionKind.API:
         missing = [n for n, _, req, default in spec if req and default is None and arguments.get(n) is None]
         if missing:
             return Verdict(

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from skillspec.annotated import AnnotatedDialogue, ASystemTurn, AUserTurn
+from skillspec.annotated import AnnotatedActionKind, AnnotatedDialogue, ASystemTurn, AUserTurn
 
 from .encoder import Encoded
 from .features import CANDIDATE_FEATURES, Candidates, DialogueTracker, SkillIndex
@@ -76,7 +76,11 @@ def replay(index: SkillIndex, dialogue: AnnotatedDialogue, encodings: dict[str, 
                 af_arg.append(index.arg_index[f"{action.name}.{arg}"])
                 af_cands.append(cands)
                 af_labels.append(keys.index(target))
-            results = [(r.field, r.slot_type, r.value) for r in action.results] if action.kind == "api" else None
+            results = (
+                [(r.field, r.slot_type, r.value) for r in action.results]
+                if action.kind is AnnotatedActionKind.API
+                else None
+            )
             tr.add_action(action.name, bound, call_key=action.id, results=results)
         tr.end_system_turn()
     return DialogueExample(

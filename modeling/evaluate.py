@@ -15,7 +15,7 @@ import datetime
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from skillspec.annotated import REFERENCE_DATE, AnnotatedDialogue, ASystemTurn, AUserTurn
+from skillspec.annotated import REFERENCE_DATE, AnnotatedActionKind, AnnotatedDialogue, ASystemTurn, AUserTurn
 
 from .features import DialogueTracker
 from .metrics import PredictedAction, SpanF1, TurnMetrics, norm
@@ -81,7 +81,7 @@ def evaluate(
 
 
 def _gold_executor(turn: ASystemTurn) -> Callable[[str, dict[str, str]], Mapping[str, str] | None]:
-    pending = [a for a in turn.actions if a.kind == "api"]
+    pending = [a for a in turn.actions if a.kind is AnnotatedActionKind.API]
 
     def execute(api: str, arguments: dict[str, str]) -> Mapping[str, str] | None:
         for i, a in enumerate(pending):
@@ -101,7 +101,7 @@ def _add_gold_turn(tracker: DialogueTracker, turn: ASystemTurn, gold_to_ours: di
             key = x.entity if x.entity in tracker.by_key and "." in x.entity else gold_to_ours.get(x.entity)
             if key is not None:
                 bound[x.name] = key
-        results = [(r.field, r.slot_type, r.value) for r in a.results] if a.kind == "api" else None
+        results = [(r.field, r.slot_type, r.value) for r in a.results] if a.kind is AnnotatedActionKind.API else None
         tracker.add_action(a.name, bound, call_key=a.id, results=results)
     tracker.end_system_turn()
 

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from skillspec import ContextEntity, DialogAct, EntityIds, EntitySource, Skill, normalize, result_id
-from skillspec.annotated import WAIT
+from skillspec.annotated import WAIT, AnnotatedActionKind
 
 from .encoder import Encoded
 
@@ -270,10 +270,10 @@ class SkillIndex:
         self.turn_size = hidden + k + n_act + 3
         self.token_feature_size = 2 * k + 2
 
-    def kind(self, action: str) -> str:
+    def kind(self, action: str) -> AnnotatedActionKind:
         if action == WAIT:
-            return "wait"
-        return "api" if action in self.apis else "response"
+            return AnnotatedActionKind.WAIT
+        return AnnotatedActionKind.API if action in self.apis else AnnotatedActionKind.RESPONSE
 
     def token_features(self, text: str, encoded: Encoded) -> np.ndarray:
         """Per word piece: inside/begins a catalogue mention of each slot type; digit; capitalised.
@@ -435,7 +435,7 @@ class DialogueTracker:
         for arg, key in arguments.items():
             self.bindings.append((t, name, arg, key))
         added: list[Entity] = []
-        if self.index.kind(name) == "api":
+        if self.index.kind(name) is AnnotatedActionKind.API:
             key = call_key or self.next_call_key()
             self._ids.take(key)
             values = {a: self.by_key[k].value for a, k in arguments.items() if k in self.by_key}

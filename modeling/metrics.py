@@ -10,6 +10,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from skillspec.annotated import AnnotatedActionKind
+
 # The headline keys of ``python -m modeling evaluate``'s JSON, in the order it prints them.
 CONTRACT_KEYS = (
     "ner_f1",
@@ -31,7 +33,7 @@ class PredictedAction:
 
     name: str
     arguments: dict[str, str]
-    kind: str = "response"
+    kind: AnnotatedActionKind = AnnotatedActionKind.RESPONSE
 
     def signature(self) -> tuple[str, frozenset[tuple[str, str]]]:
         return self.name, frozenset((k, norm(v)) for k, v in self.arguments.items())
@@ -105,8 +107,8 @@ class TurnMetrics:
                 for k in gv.keys() | pv.keys():
                     self.args_total += 1
                     self.args_right += k in gv and k in pv and gv[k] == pv[k]
-        gc = Counter(a.signature() for a in gold if a.kind == "api")
-        pc = Counter(a.signature() for a in predicted if a.kind == "api")
+        gc = Counter(a.signature() for a in gold if a.kind == AnnotatedActionKind.API)
+        pc = Counter(a.signature() for a in predicted if a.kind == AnnotatedActionKind.API)
         tp = sum((gc & pc).values())
         self.call_tp += tp
         self.call_fp += sum(pc.values()) - tp

@@ -27,7 +27,7 @@ import torch
 from safetensors.torch import load_file
 
 import skillspec
-from skillspec.annotated import WAIT
+from skillspec.annotated import WAIT, AnnotatedActionKind
 
 from .artifact import ENCODER_LAYERS, Models, artifact_precision, load_artifact
 from .consistency import Decision, check_action, confirmation_bindings
@@ -107,7 +107,7 @@ class ArgumentPrediction:
 
 @dataclass
 class ActionPrediction:
-    kind: str  # "api", "response" or "wait"
+    kind: AnnotatedActionKind
     name: str
     probability: float
     alternatives: list[tuple[str, float]]
@@ -141,7 +141,7 @@ class ActionPrediction:
     def from_dict(cls, data: Mapping[str, Any]) -> ActionPrediction:
         """The action :meth:`to_dict` wrote."""
         return cls(
-            str(data.get("kind", "")),
+            AnnotatedActionKind(data["kind"]),
             str(data["name"]),
             float(data.get("probability", 1.0)),
             [(str(a["name"]), float(a["probability"])) for a in data.get("alternatives", [])],
@@ -304,13 +304,15 @@ class DialogueManager:
                     raise ValueError(f"turn {len(session.history)}: action {a.name!r} is not one of this manager's")
                 bound = {g.name: g.entity for g in a.arguments if g.entity}
                 results = None
-                if a.kind == "api" and a.results is not None:
+                if a.kind is AnnotatedActionKind.API and a.results is not None:
                     results = [
                         (r.name, r.slot_type, str(a.results[r.name]))
                         for r in tracker.index.apis[a.name].returns
                         if r.name in a.results
                     ] or None
-                tracker.add_action(a.name, bound, call_key=a.call_id if a.kind == "api" else None, results=results)
+                tracker.add_action(
+                    a.name, bound, call_key=a.call_id if a.kind is AnnotatedActionKind.API else None, results=results
+                )
             tracker.end_system_turn()
             session.history.append(turn)
         return session
@@ -449,7 +451,7 @@ class DialogueManager:
     ) -> None:
         index = tracker.index
         bound = {n: e.id for n, e in entities.items() if e is not None}
-        if pred.kind == "api":
+        if pred.kind is AnnotatedActionKind.API:
             values = pred.values()
             for name, _, _, default in index.arguments[pred.name]:
                 if name not in values and default is not None:
@@ -467,7 +469,7 @@ class DialogueManager:
             pred.call_id = tracker.next_call_key()
             tracker.add_action(pred.name, bound, call_key=pred.call_id, results=results or None)
             return
-        if pred.kind == "response":
+        if pred.kind is AnnotatedActionKind.RESPONSE:
             template = index.templates[pred.name]
             surface = {n: e.text for n, e in entities.items() if e is not None}
             # An argument left unfilled shows as its placeholder: the gap is visible, not hidden.

@@ -5,11 +5,21 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from enum import Enum
 
-from skillspec import ContextEntity, DialogAct, EntityIds, EntitySource, ResponseTemplate, UserAct, result_id
+from skillspec import (
+    ActionKind,
+    ContextEntity,
+    DialogAct,
+    EntityIds,
+    EntitySource,
+    ResponseTemplate,
+    UserAct,
+    result_id,
+)
 
-from .protocols import ApiResult, Goal, Phenomenon, Question, SystemAction, Task, UserTurnPlan, ValueSource
-from .skillindex import SkillIndex
+from .protocols import ApiResult, Goal, Outcome, Phenomenon, Question, SystemAction, Task, UserTurnPlan, ValueSource
+from .skillindex import CallRole, SkillIndex
 from .text import Value
 
 
@@ -45,21 +55,38 @@ class Context:
         return None
 
 
-ACKNOWLEDGE_RATE = 0.5  # of result turns without an offer that the user answers with a bare "sounds good"
-MAX_QUESTIONS = 3  # about results, per dialogue
+@dataclass(frozen=True)
+class UserBehaviour:
+    """How often the simulated user does each thing it may do (probabilities, per occasion)."""
+
+    retry_after_failure: float = 0.7  # after a failed call: change one value and try again, else leave
+    acknowledge: float = 0.5  # results without an offer: a bare "sounds good" before moving on
+    accept_offer: float = 0.7  # the next API offered is the next task: "yes" (maybe with a value), else ask anew
+    anaphora: float = 0.9  # a task with something earlier to point at: "book it", else the values
+    say_ahead: float = 0.15  # mention a value the next task needs ("...and we'll be 3")
+    max_questions: int = 3  # questions about results, per dialogue (asked as often as the samples ask)
 
 
 def _acts_of(index: SkillIndex, actions: Sequence[SystemAction]) -> list[tuple[DialogAct, ResponseTemplate]]:
-    return [(index.templates[a.name].act, index.templates[a.name]) for a in actions if a.kind == "response"]
+    return [(index.templates[a.name].act, index.templates[a.name]) for a in actions if a.kind is ActionKind.RESPONSE]
+
+
+class Awaiting(Enum):
+    """What the simulated system's last turn waits for from the user."""
+
+    CONFIRM = "confirm"  # yes or no to a confirmation of an API call
+    REACTION = "reaction"  # a reaction to results (an offer of the next API may wait for it)
+    OFFER_API = "offer_api"  # whether to take up the API just offered
 
 
 class AgendaUser:
     """A user who pursues a :class:`Goal`: reveals values progressively, answers requests,
     confirms or corrects, changes their mind, asks for more, and moves on or leaves."""
 
-    def __init__(self, index: SkillIndex, values: ValueSource) -> None:
+    def __init__(self, index: SkillIndex, values: ValueSource, behaviour: UserBehaviour = UserBehaviour()) -> None:
         self.index = index
         self.values = values
+        self.behaviour = behaviour
 
     def start(self, goal: Goal) -> None:
         self.goal = goal
@@ -71,10 +98,10 @@ class AgendaUser:
         self.more = goal.request_more
         self.finished_tasks = 0
         self.reacted = False  # the last turn was a bare "sounds good" to results
-        # The last turn asked a question about "results" or a "success"; what had been offered then.
-        self.asking: str | None = None
+        # The last turn asked a question about results or a success; what had been offered then.
+        self.asking: Outcome | None = None
         self.offered_then: str | None = None
-        self.questions_left = MAX_QUESTIONS
+        self.questions_left = self.behaviour.max_questions
 
     @property
     def current(self) -> Task:
@@ -88,7 +115,7 @@ class AgendaUser:
             return self._next_task(None, rng) if reacted else self._invoke(rng)
         acts = _acts_of(self.index, system_actions)
         kinds = {a for a, _ in acts}
-        called = any(a.kind == "api" for a in system_actions)
+        called = any(a.kind is ActionKind.API for a in system_actions)
         if DialogAct.GOODBYE in kinds:
             return None
         if DialogAct.REQUEST_ARGS in kinds:
@@ -104,7 +131,7 @@ class AgendaUser:
             return UserTurnPlan([UserAct.AFFIRM])
         if DialogAct.NOTIFY_FAILURE in kinds and called:
             candidates = sorted(self.current.values)
-            if candidates and rng.random() < 0.7:
+            if candidates and rng.random() < self.behaviour.retry_after_failure:
                 arg = rng.choice(candidates)
                 old = self.current.values[arg]
                 new = self.values.sample(old.slot_type, rng, exclude=old.value)
@@ -116,9 +143,9 @@ class AgendaUser:
             # The system answered the question: carry on as after what it was about.
             seen, offered = asking, self.offered_then
         elif called and DialogAct.NOTIFY_SUCCESS in kinds and DialogAct.REQUEST_MORE not in kinds:
-            seen = "success"
+            seen = Outcome.SUCCESS
         elif called and kinds & {DialogAct.OFFER, DialogAct.INFORM}:
-            seen = "results"
+            seen = Outcome.RESULTS
         else:
             seen = None
         ask = seen is not None and self.questions_left > 0 and bool(self.index.questions)
@@ -127,11 +154,11 @@ class AgendaUser:
             self.questions_left -= 1
             self.asking, self.offered_then = seen, offered
             return UserTurnPlan([], question=rng.choice(self.index.questions))
-        if seen == "success":
+        if seen is Outcome.SUCCESS:
             # Done, and not asked for more: the user says thanks and lets the system go on ("anything else?").
             self.reacted = True
-            return UserTurnPlan([UserAct.AFFIRM], reaction="success")
-        if seen == "results":
+            return UserTurnPlan([UserAct.AFFIRM], reaction=Outcome.SUCCESS)
+        if seen is Outcome.RESULTS:
             if self.more > 0:
                 self.more -= 1
                 return UserTurnPlan([UserAct.REQUEST_MORE])
@@ -141,11 +168,11 @@ class AgendaUser:
                 _, arg, new = change
                 self.current.values[arg] = new
                 return UserTurnPlan([UserAct.CHANGE], mentions={arg: new})
-            if offered is None and rng.random() < ACKNOWLEDGE_RATE:
+            if offered is None and rng.random() < self.behaviour.acknowledge:
                 # "Sounds good": the user reacts to the results before moving on; a system that
                 # offers the next API only then (as the samples show) offers it now.
                 self.reacted = True
-                return UserTurnPlan([UserAct.AFFIRM], reaction="results")
+                return UserTurnPlan([UserAct.AFFIRM], reaction=Outcome.RESULTS)
         return self._next_task(offered, rng)
 
     def _next_task(self, offered: str | None, rng: random.Random) -> UserTurnPlan:
@@ -161,7 +188,7 @@ class AgendaUser:
         self.task += 1
         self.told, self.ahead = set(self.ahead), set()
         # Accepting an offer: "yes" (and maybe a value), or a reference to what was found ("book it").
-        if offered is not None and offered == self.current.api and rng.random() < 0.7:
+        if offered is not None and offered == self.current.api and rng.random() < self.behaviour.accept_offer:
             mentions = self._some(self._unsaid(), rng, at_most=1)
             return UserTurnPlan([UserAct.AFFIRM, UserAct.INFORM] if mentions else [UserAct.AFFIRM], mentions=mentions)
         return self._invoke(rng)
@@ -175,7 +202,7 @@ class AgendaUser:
             api=task.api,
             mentions=mentions,
             # Something earlier to point at ("book it", "order that one"): usually the user does.
-            anaphora=bool(task.from_result or task.carry) and rng.random() < 0.9,
+            anaphora=bool(task.from_result or task.carry) and rng.random() < self.behaviour.anaphora,
         )
 
     def _inform(self, requested: list[str], rng: random.Random) -> UserTurnPlan:
@@ -195,7 +222,7 @@ class AgendaUser:
 
     def _say_ahead(self, mentions: dict[str, Value], rng: random.Random) -> None:
         """Sometimes mention a value the next task needs ("...and we'll be 3"): it must be carried over."""
-        if self.task + 1 >= len(self.goal.tasks) or rng.random() >= 0.15:
+        if self.task + 1 >= len(self.goal.tasks) or rng.random() >= self.behaviour.say_ahead:
             return
         current = self.index.apis[self.current.api].slot_types
         upcoming = self.goal.tasks[self.task + 1].values
@@ -232,7 +259,7 @@ class RuleSystem:
         self.bound: dict[str, dict[str, str]] = {}  # api -> argument -> entity
         self.said: dict[str, str] = {}  # argument name -> latest entity the user mentioned for it
         self.confirmed = False
-        self.awaiting: str | None = None
+        self.awaiting: Awaiting | None = None
         self.offered: str | None = None
         self.pending_offer: tuple[SystemAction, str] | None = None  # made once the user reacts to results
         self.last_call: dict[str, str] = {}
@@ -248,7 +275,7 @@ class RuleSystem:
             return self._answer(plan.question) or self._respond(self.index.request_more)
         awaiting, self.awaiting = self.awaiting, None
         pending, self.pending_offer = self.pending_offer, None
-        if awaiting == "reaction" and set(plan.acts) == {UserAct.AFFIRM} and not plan.entities:
+        if awaiting is Awaiting.REACTION and set(plan.acts) == {UserAct.AFFIRM} and not plan.entities:
             # A bare "sounds good" / "thanks" to results or a success: offer what comes next, or ask.
             return self._offer(*pending) if pending is not None else self._respond(self.index.request_more)
         self.said.update(plan.entities)
@@ -256,9 +283,9 @@ class RuleSystem:
         if UserAct.INVOKE in acts and plan.api is not None:
             if self._focus(plan.api, current) and plan.anaphora:
                 self.ctx.phenomena.add(Phenomenon.ANAPHORA)
-        elif UserAct.AFFIRM in acts and awaiting == "offer_api" and self.offered is not None:
+        elif UserAct.AFFIRM in acts and awaiting is Awaiting.OFFER_API and self.offered is not None:
             self._focus(self.offered, current)
-        elif UserAct.DENY in acts and awaiting == "offer_api":
+        elif UserAct.DENY in acts and awaiting is Awaiting.OFFER_API:
             return self._respond(self.index.request_more)
         if self.api is None:
             return self._respond(self.index.request_more)
@@ -269,7 +296,7 @@ class RuleSystem:
             if arg in info.slot_types and info.slot_types[arg] == self.ctx.entities[eid].slot_type:
                 changed_called |= self.api in self.last_call
                 bound[arg] = eid
-        if awaiting == "confirm":
+        if awaiting is Awaiting.CONFIRM:
             self.confirmed = UserAct.AFFIRM in acts and UserAct.DENY not in acts
         recall = UserAct.REQUEST_MORE in acts or (UserAct.CHANGE in acts and (changed_called or self.failed))
         if recall and info.api.transactional:
@@ -324,7 +351,7 @@ class RuleSystem:
         if info.api.transactional and not self.confirmed:
             confirm = self._best_bindable(info.confirms)
             if confirm is not None:
-                self.awaiting = "confirm"
+                self.awaiting = Awaiting.CONFIRM
                 return [confirm]
         if self.api in self.last_call and not recall and not info.api.transactional:
             return self._respond(self.index.request_more)
@@ -332,21 +359,21 @@ class RuleSystem:
         call_id, result = self.ctx.call(self.api, dict(bound), rng)
         self.last_call[self.api] = call_id
         self.last_args[self.api] = dict(bound)
-        call = SystemAction("api", self.api, dict(bound), call_id=call_id)
+        call = SystemAction(ActionKind.API, self.api, dict(bound), call_id=call_id)
         self.failed = not (result.success and result.rows)
         if self.failed:
             self.ctx.phenomena.add(Phenomenon.API_FAILURE)
-            failure = self._best_bindable(info.failures, call_id, "failure")
+            failure = self._best_bindable(info.failures, call_id, CallRole.FAILURE)
             return [call] + ([failure] if failure else self._respond(self.index.request_more))
         if info.api.transactional:
             self.confirmed = False
-            success = self._best_bindable(info.successes, call_id, "success")
+            success = self._best_bindable(info.successes, call_id, CallRole.SUCCESS)
             if success is not None and not self.index.request_more_with_success:
                 # As the samples do: "anything else?" only once the user has reacted ("thanks!").
-                self.awaiting = "reaction"
+                self.awaiting = Awaiting.REACTION
                 return [call, success]
             return [call, *([success] if success else []), *self._respond(self.index.request_more)]
-        shown = self._best_bindable(info.results, call_id, "more_results" if again else "results")
+        shown = self._best_bindable(info.results, call_id, CallRole.MORE_RESULTS if again else CallRole.RESULTS)
         actions = [call, *([shown] if shown else [])]
         for nxt in self.index.followers.get(self.api, []):
             offer = self._best_bindable(self.index.apis[nxt].offers, call_id)
@@ -354,7 +381,7 @@ class RuleSystem:
                 if self.index.offer_with_results.get(nxt, True):
                     actions.extend(self._offer(offer, nxt))
                 else:
-                    self.awaiting, self.pending_offer = "reaction", (offer, nxt)
+                    self.awaiting, self.pending_offer = Awaiting.REACTION, (offer, nxt)
                 break
         return actions
 
@@ -372,11 +399,11 @@ class RuleSystem:
                 if entity is None:
                     return []
                 bindings[arg.name] = entity.id
-            answers.append(SystemAction("response", name, bindings))
+            answers.append(SystemAction(ActionKind.RESPONSE, name, bindings))
         return answers
 
     def _offer(self, offer: SystemAction, api: str) -> list[SystemAction]:
-        self.awaiting, self.offered = "offer_api", api
+        self.awaiting, self.offered = Awaiting.OFFER_API, api
         self.ctx.phenomena.add(Phenomenon.PROACTIVE_OFFER)
         return [offer]
 
@@ -385,7 +412,7 @@ class RuleSystem:
         return [action] if action else []
 
     def _best_bindable(
-        self, templates: list[ResponseTemplate], call_id: str | None = None, role: str | None = None
+        self, templates: list[ResponseTemplate], call_id: str | None = None, role: CallRole | None = None
     ) -> SystemAction | None:
         """The usable template the samples use most in this ``role`` of a call (see
         ``SkillIndex.template_uses``), then the one that shows the most, then the first authored."""
@@ -409,7 +436,7 @@ class RuleSystem:
             eid: str | None = None
             if call_id is not None and api is not None:
                 if api.returns.get(arg.name) == arg.slot_type:
-                    eid = f"{call_id}.{arg.name}"
+                    eid = result_id(call_id, arg.name)
                 else:
                     eid = next(
                         (f"{call_id}.{f}" for f, st in api.returns.items() if st == arg.slot_type),
@@ -424,4 +451,4 @@ class RuleSystem:
             if eid is None:
                 return None
             bindings[arg.name] = eid
-        return SystemAction("response", template.name, bindings)
+        return SystemAction(ActionKind.RESPONSE, template.name, bindings)

@@ -55,7 +55,7 @@ from skillspec import (
     spec_hash,
     template_parts,
 )
-from skillspec.annotated import FORMAT, WAIT, AnnotatedDialogue
+from skillspec.annotated import FORMAT, WAIT, AnnotatedActionKind, AnnotatedDialogue
 
 from .text import REFERENCE_DATE
 
@@ -110,7 +110,7 @@ class _Result(TypedDict):
 
 @with_config(_STRICT)
 class _Action(TypedDict):
-    kind: Literal["api", "response", "wait"]
+    kind: AnnotatedActionKind
     name: str
     id: Annotated[str | None, Field(default=None)]
     arguments: Annotated[list[_Argument], Field(default_factory=list)]
@@ -390,11 +390,11 @@ class Checker:
         last = len(turn["actions"]) - 1
         for a, action in enumerate(turn["actions"]):
             kind = action["kind"]
-            if kind == "response":
+            if kind == AnnotatedActionKind.RESPONSE:
                 self._response(st, t, a, action)
                 if action["text"]:
                     texts.append(action["text"])
-            elif kind == "api":
+            elif kind == AnnotatedActionKind.API:
                 self._api_call(st, t, a, action)
             else:
                 waits += 1
@@ -665,7 +665,7 @@ def _introduction(d: _Dialogue, ref: str) -> tuple[int, int | None] | None:
                 return t, None
         else:
             for a, action in enumerate(turn["actions"]):
-                if action["kind"] == "api" and any(r["entity"] == ref for r in action["results"]):
+                if action["kind"] == AnnotatedActionKind.API and any(r["entity"] == ref for r in action["results"]):
                     return t, a
     return None
 

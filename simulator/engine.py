@@ -7,12 +7,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from skillspec import ContextEntity, Skill, UserAct, render, spec_hash
-from skillspec.annotated import FORMAT, WAIT
+from skillspec import ActionKind, ContextEntity, Skill, UserAct, render, spec_hash
+from skillspec.annotated import FORMAT, WAIT, AnnotatedActionKind
 
-from .agents import AgendaUser, Context, RuleSystem
+from .agents import AgendaUser, Context, RuleSystem, UserBehaviour
 from .backend import MockBackend
-from .goals import SampleGoalSampler
+from .goals import GoalBehaviour, SampleGoalSampler
 from .language import RuleParaphraser, UtteranceBank, ValueSampler
 from .protocols import ApiBackend, GoalSampler, Paraphraser, Phenomenon, SystemAction, UserTurnPlan
 from .skillindex import SkillIndex
@@ -39,21 +39,31 @@ class Simulator:
     values: ValueSampler
     spec_hash: str
 
+    user_behaviour: UserBehaviour = UserBehaviour()
+
     @classmethod
     def for_skill(
-        cls, skill: Skill, *, paraphraser: Paraphraser | None = None, backend: ApiBackend | None = None
+        cls,
+        skill: Skill,
+        *,
+        paraphraser: Paraphraser | None = None,
+        backend: ApiBackend | None = None,
+        goal_behaviour: GoalBehaviour | None = None,
+        user_behaviour: UserBehaviour | None = None,
     ) -> Simulator:
+        """A simulator of ``skill``; each agent's behaviour probabilities are named fields of its config."""
         index = SkillIndex.build(skill)
         values = ValueSampler(skill)
         return cls(
             skill=skill,
             index=index,
-            goals=SampleGoalSampler(index, values),
+            goals=SampleGoalSampler(index, values, goal_behaviour or GoalBehaviour()),
             bank=UtteranceBank(skill),
             paraphraser=paraphraser if paraphraser is not None else RuleParaphraser(),
             backend=backend if backend is not None else MockBackend(skill, failure_rate=FAILURE_RATE),
             values=values,
             spec_hash=spec_hash(skill),
+            user_behaviour=user_behaviour or UserBehaviour(),
         )
 
     def dialogue(self, number: int, seed: int) -> dict[str, Any]:
@@ -61,7 +71,7 @@ class Simulator:
         rng = random.Random(f"{seed}:{number}")
         goal = self.goals.sample(rng)
         ctx = Context(backend_call=self.backend.call)
-        user = AgendaUser(self.index, self.values)
+        user = AgendaUser(self.index, self.values, self.user_behaviour)
         system = RuleSystem(self.index, ctx)
         user.start(goal)
         system.start()
@@ -124,7 +134,7 @@ class Simulator:
             for name, eid in action.bindings.items():
                 e = ctx.entities[eid]
                 arguments.append({"name": name, "entity": eid, "turn": e.turn, "value": e.value})
-            if action.kind == "api":
+            if action.kind is ActionKind.API:
                 results = [
                     {"entity": e.id, "field": e.id.split(".", 1)[1], "slot_type": e.slot_type, "value": e.value}
                     for e in ctx.entities.values()
@@ -132,7 +142,7 @@ class Simulator:
                 ]
                 out.append(
                     {
-                        "kind": "api",
+                        "kind": AnnotatedActionKind.API,
                         "name": action.name,
                         "id": action.call_id,
                         "arguments": arguments,
@@ -147,8 +157,10 @@ class Simulator:
                 }
                 text = render(template.variants[rng.randrange(len(template.variants))], shown)
                 texts.append(text)
-                out.append({"kind": "response", "name": action.name, "arguments": arguments, "text": text})
-        out.append({"kind": "wait", "name": WAIT})
+                out.append(
+                    {"kind": AnnotatedActionKind.RESPONSE, "name": action.name, "arguments": arguments, "text": text}
+                )
+        out.append({"kind": AnnotatedActionKind.WAIT, "name": WAIT})
         return {"speaker": "system", "text": " ".join(texts), "actions": out}
 
     def _say(self, slot_type: str, entity: ContextEntity) -> str:

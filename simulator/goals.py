@@ -3,9 +3,25 @@
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 
 from .protocols import Goal, Task, ValueSource
 from .skillindex import SkillIndex
+
+
+@dataclass(frozen=True)
+class GoalBehaviour:
+    """How often a sampled goal has each feature (probabilities, per goal unless said)."""
+
+    sample_sequence: float = 0.8  # the APIs follow a sequence of the samples, else a standalone API
+    follow_up: float = 0.6  # a standalone API is followed by one that takes its result
+    optional_value: float = 0.35  # per optional argument: the user has a value in mind
+    change_of_mind: float = 0.25  # one value said changes after the results
+    deny_confirmation: float = 0.3  # a transactional goal: one value is corrected at the confirmation
+    request_more: float = 0.2  # the user asks for other results...
+    more_requests: tuple[int, ...] = (1, 1, 2)  # ...this many times (drawn from these)
+    end_early: float = 0.1  # a goal of several APIs: the user leaves before the last
+    overinform: tuple[float, ...] = (0.0, 0.2, 0.5)  # Goal.overinform, drawn from these
 
 
 class SampleGoalSampler:
@@ -16,9 +32,10 @@ class SampleGoalSampler:
     earlier call returns (``SkillIndex.from_result``) come from that result.
     """
 
-    def __init__(self, index: SkillIndex, values: ValueSource) -> None:
+    def __init__(self, index: SkillIndex, values: ValueSource, behaviour: GoalBehaviour = GoalBehaviour()) -> None:
         self.index = index
         self.values = values
+        self.behaviour = behaviour
         self.sequences = sorted(index.sample_sequences.items())
         standalone = [
             name
@@ -28,12 +45,12 @@ class SampleGoalSampler:
         self.standalone = standalone or list(index.apis)
 
     def _sequence(self, rng: random.Random) -> list[str]:
-        if self.sequences and rng.random() < 0.8:
+        if self.sequences and rng.random() < self.behaviour.sample_sequence:
             seqs, weights = zip(*self.sequences, strict=True)
             return list(rng.choices(seqs, weights=weights)[0])
         seq = [rng.choice(self.standalone)]
         followers = [b for b, links in self.index.from_result.items() if any(a == seq[0] for a, _ in links.values())]
-        if followers and rng.random() < 0.6:
+        if followers and rng.random() < self.behaviour.follow_up:
             seq.append(rng.choice(sorted(followers)))
         return seq
 
@@ -60,7 +77,7 @@ class SampleGoalSampler:
                     task.from_result[arg] = (producer, links[arg][1])
                 elif earlier is not None:
                     task.carry[arg] = (earlier, arg)
-                elif arg in info.required or rng.random() < 0.35:
+                elif arg in info.required or rng.random() < self.behaviour.optional_value:
                     task.values[arg] = self.values.sample(st, rng)
             tasks.append(task)
         goal = Goal(tasks=tasks)
@@ -69,7 +86,8 @@ class SampleGoalSampler:
 
     def _variations(self, goal: Goal, rng: random.Random) -> None:
         said = [(i, arg) for i, t in enumerate(goal.tasks) for arg in t.values]
-        if said and rng.random() < 0.25:
+        b = self.behaviour
+        if said and rng.random() < b.change_of_mind:
             i, arg = rng.choice(said)
             old = goal.tasks[i].values[arg]
             goal.change = (i, arg, self.values.sample(old.slot_type, rng, exclude=old.value))
@@ -80,11 +98,11 @@ class SampleGoalSampler:
             if self.index.apis[t.api].api.transactional
             for arg in [*t.values, *(a for a, (j, b) in t.carry.items() if b in goal.tasks[j].values)]
         ]
-        if confirmable and rng.random() < 0.3:
+        if confirmable and rng.random() < b.deny_confirmation:
             i, arg, old = rng.choice(confirmable)
             goal.deny_confirmation = (i, arg, self.values.sample(old.slot_type, rng, exclude=old.value))
-        if rng.random() < 0.2:
-            goal.request_more = rng.choice((1, 1, 2))
-        if len(goal.tasks) > 1 and rng.random() < 0.1:
+        if rng.random() < b.request_more:
+            goal.request_more = rng.choice(b.more_requests)
+        if len(goal.tasks) > 1 and rng.random() < b.end_early:
             goal.end_early_after = rng.randrange(1, len(goal.tasks))
-        goal.overinform = rng.choice((0.0, 0.2, 0.5))
+        goal.overinform = rng.choice(b.overinform)

@@ -40,7 +40,7 @@ from skillspec import (
 from skillspec.builtins import MONTH_NAMES, number_words
 from skillspec.models import Action
 
-from .protocols import Paraphraser, UserTurnPlan
+from .protocols import Outcome, Paraphraser, UserTurnPlan
 from .text import REFERENCE_DATE, Mention, Segment, Value
 
 DEFAULT_TODAY = REFERENCE_DATE
@@ -554,9 +554,15 @@ _FALLBACKS: dict[UserAct, tuple[str, ...]] = {
     UserAct.GOODBYE: ("Thanks, bye", "That's all, thanks", "Goodbye", "No, that's it. Bye!"),
 }
 # Bare reactions when the samples show none (see UserTurnPlan.reaction).
-_REACTIONS: dict[str, tuple[str, ...]] = {
-    "results": ("Sounds good.", "That sounds nice.", "Great.", "Okay, that works for me.", "That one sounds good."),
-    "success": ("Thank you.", "Thanks!", "Great, thanks.", "Thanks a lot.", "Perfect, thank you."),
+_REACTIONS: dict[Outcome, tuple[str, ...]] = {
+    Outcome.RESULTS: (
+        "Sounds good.",
+        "That sounds nice.",
+        "Great.",
+        "Okay, that works for me.",
+        "That one sounds good.",
+    ),
+    Outcome.SUCCESS: ("Thank you.", "Thanks!", "Great, thanks.", "Thanks a lot.", "Perfect, thank you."),
 }
 _RESULT_ACTS = frozenset({DialogAct.OFFER, DialogAct.INFORM})
 # System acts that show the user has started on an API.
@@ -662,7 +668,7 @@ class UtteranceBank:
                 templates.append(t)
         self.templates: tuple[Template, ...] = tuple(templates)
         # Bare reactions the sample users give, by what they react to (see UserTurnPlan.reaction).
-        self.reactions: dict[str, list[str]] = {}
+        self.reactions: dict[Outcome, list[str]] = {}
         if include_samples:
             for dialogue in skill.sample_dialogues:
                 if not dialogue.test:
@@ -774,7 +780,7 @@ class UtteranceBank:
                     yield Template(act, api, parts, slots, f"sample_dialogues[{d}].turns[{i}]", anaphoric)
             first_user = False
 
-    def _sample_reactions(self, dialogue: SampleDialogue) -> Iterator[tuple[str, str]]:
+    def _sample_reactions(self, dialogue: SampleDialogue) -> Iterator[tuple[Outcome, str]]:
         """``("results", "Sounds good.")``: a user turn without values between results and the
         offer of the next API; ``("success", "Thanks!")``: between a success and "anything else?"."""
         turns = dialogue.turns
@@ -787,9 +793,9 @@ class UtteranceBank:
             shown = {self._action_act(a) for a in before.actions}
             then = {self._action_act(a) for a in after.actions}
             if then == {DialogAct.OFFER_API} and DialogAct.OFFER_API not in shown and shown & _RESULT_ACTS:
-                yield "results", turn.text
+                yield Outcome.RESULTS, turn.text
             elif then == {DialogAct.REQUEST_MORE} and shown & {DialogAct.NOTIFY_SUCCESS, DialogAct.INFORM}:
-                yield "success", turn.text
+                yield Outcome.SUCCESS, turn.text
 
     def _delexicalise(
         self, turn: UserTurn, bound: Mapping[str, set[str]]

@@ -15,14 +15,16 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
-from skillspec import UserAct
+from skillspec import ActionKind, UserAct
 
 from .text import Segment, Value
 
 
-class Role(StrEnum):
-    USER = "user"
-    SYSTEM = "system"
+class Outcome(StrEnum):
+    """What a system turn showed that a simulated user reacts to with a bare "sounds good" or "thanks"."""
+
+    RESULTS = "results"  # what an API found
+    SUCCESS = "success"  # that a transaction went through
 
 
 class Phenomenon(StrEnum):
@@ -88,8 +90,8 @@ class UserTurnPlan:
     anaphora: bool = False  # refers to an earlier result ("book it", "that one")
     ended_early: bool = False  # leaves before the goal is done
     question: Question | None = None  # asks this sample question about the results (no acts)
-    # A bare reaction (acts [affirm]) to "results" ("sounds good") or a "success" ("thanks!").
-    reaction: str | None = None
+    # A bare reaction (acts [affirm]) to results ("sounds good") or a success ("thanks!").
+    reaction: Outcome | None = None
     # Filled by the engine once the turn is rendered: argument name -> entity id of its span.
     entities: dict[str, str] = field(default_factory=dict)
 
@@ -141,7 +143,7 @@ class SystemAction:
     ``bindings`` maps each argument to the entity id it is filled from.
     """
 
-    kind: str  # "api" | "response"
+    kind: ActionKind
     name: str
     bindings: dict[str, str] = field(default_factory=dict)
     call_id: str | None = None  # for an API call: the id its results are known by

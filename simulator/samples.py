@@ -59,6 +59,7 @@ from skillspec.annotated import (
     WAIT,
     AAction,
     AArgument,
+    AnnotatedActionKind,
     AnnotatedDialogue,
     AResult,
     ASpan,
@@ -168,15 +169,23 @@ class _Converter:
             if action.kind is ActionKind.API:
                 results = self.results(d, t, a, turn, known, rng)
                 actions.append(
-                    AAction(kind="api", name=action.name, id=action.id, arguments=arguments, results=results)
+                    AAction(
+                        kind=AnnotatedActionKind.API,
+                        name=action.name,
+                        id=action.id,
+                        arguments=arguments,
+                        results=results,
+                    )
                 )
             else:
                 template = self.templates[action.name]
                 values = {name: known[ref].value.text for name, ref in action.arguments.items()}
                 text = render(choose_variant(template.variants, rng), values)
                 texts.append(text)
-                actions.append(AAction(kind="response", name=action.name, arguments=arguments, text=text))
-        actions.append(AAction(kind="wait", name=WAIT))
+                actions.append(
+                    AAction(kind=AnnotatedActionKind.RESPONSE, name=action.name, arguments=arguments, text=text)
+                )
+        actions.append(AAction(kind=AnnotatedActionKind.WAIT, name=WAIT))
         return ASystemTurn(text=" ".join(texts), actions=actions)
 
     def results(

@@ -128,6 +128,7 @@ from skillspec.annotated import (
     WAIT,
     AAction,
     AArgument,
+    AnnotatedActionKind,
     AnnotatedDialogue,
     AResult,
     ASpan,
@@ -1476,7 +1477,7 @@ def _gold(
             for c in turn.calls:
                 actions.append(
                     AAction(
-                        kind="api",
+                        kind=AnnotatedActionKind.API,
                         name=c.intent.name,
                         id=c.id,
                         arguments=[_argument(b) for b in c.binds],
@@ -1493,10 +1494,13 @@ def _gold(
                 )
             actions.append(
                 AAction(
-                    kind="response", name=names[turn.key], arguments=[_argument(b) for b in turn.binds], text=turn.text
+                    kind=AnnotatedActionKind.RESPONSE,
+                    name=names[turn.key],
+                    arguments=[_argument(b) for b in turn.binds],
+                    text=turn.text,
                 )
             )
-            actions.append(AAction(kind="wait", name=WAIT))
+            actions.append(AAction(kind=AnnotatedActionKind.WAIT, name=WAIT))
             turns.append(ASystemTurn(text=turn.text, actions=actions))
     return AnnotatedDialogue(id=f"sgd-{d.id}", skill=skill.name, spec_hash=digest, source=Source.SGD, turns=turns)
 

@@ -4,10 +4,20 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from skillspec import Action, ActionKind, Api, BuiltinType, DialogAct, ResponseTemplate, Skill, SystemTurn, UserTurn
 
 from .protocols import Question
+
+
+class CallRole(StrEnum):
+    """What a response does for the API call before it (``SkillIndex.template_uses``)."""
+
+    RESULTS = "results"  # shows what the call found
+    MORE_RESULTS = "more_results"  # shows more of it: the same arguments again ("anything else?")
+    SUCCESS = "success"  # says a transaction went through
+    FAILURE = "failure"  # says the call failed
 
 
 @dataclass
@@ -47,9 +57,8 @@ class SkillIndex:
     # (True) or in a later turn, once the user has reacted to them ("sounds good") (False).
     offer_with_results: dict[str, bool] = field(default_factory=dict)
     # (API, role, template) -> how often the samples answer a call of the API with the template,
-    # role "results", "more_results" (the same arguments again: "anything else?"), "success" or
-    # "failure". The system prefers what the samples do ("I found 10..." first, not on the next one).
-    template_uses: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+    # role (CallRole). The system prefers what the samples do ("I found 10..." first, not on the next one).
+    template_uses: Counter[tuple[str, CallRole, str]] = field(default_factory=Counter)
     # Whether the samples ask "anything else?" in the turn that reports a transaction's success
     # (True) or only after the user has reacted to it (False).
     request_more_with_success: bool = True
@@ -241,16 +250,16 @@ def _is_response(action: Action, templates: dict[str, ResponseTemplate]) -> bool
 
 
 _ROLES = {
-    DialogAct.OFFER: "results",
-    DialogAct.INFORM: "results",
-    DialogAct.NOTIFY_SUCCESS: "success",
-    DialogAct.NOTIFY_FAILURE: "failure",
+    DialogAct.OFFER: CallRole.RESULTS,
+    DialogAct.INFORM: CallRole.RESULTS,
+    DialogAct.NOTIFY_SUCCESS: CallRole.SUCCESS,
+    DialogAct.NOTIFY_FAILURE: CallRole.FAILURE,
 }
 
 
-def _template_uses(skill: Skill, apis: dict[str, ApiInfo]) -> Counter[tuple[str, str, str]]:
+def _template_uses(skill: Skill, apis: dict[str, ApiInfo]) -> Counter[tuple[str, CallRole, str]]:
     """How the sample dialogues answer each API call: (API, role, template) -> count."""
-    uses: Counter[tuple[str, str, str]] = Counter()
+    uses: Counter[tuple[str, CallRole, str]] = Counter()
     templates = {t.name: t for t in skill.response_templates}
     for d in skill.sample_dialogues:
         if d.test:
@@ -268,5 +277,6 @@ def _template_uses(skill: Skill, apis: dict[str, ApiInfo]) -> Counter[tuple[str,
                 t = templates.get(a.name)
                 role = _ROLES.get(t.act) if t is not None and api in apis else None
                 if api is not None and role is not None:
-                    uses[(api, f"more_{role}" if again and role == "results" else role, a.name)] += 1
+                    role = CallRole.MORE_RESULTS if again and role is CallRole.RESULTS else role
+                    uses[(api, role, a.name)] += 1
     return uses

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from skillspec import Skill
+from skillspec.annotated import AnnotatedActionKind
 
 
 @dataclass
@@ -35,10 +36,10 @@ class Stats:
             else:
                 for action in turn["actions"]:
                     path.append(action["name"])
-                    if action["kind"] == "api":
+                    if action["kind"] == AnnotatedActionKind.API:
                         self.apis[action["name"]] += 1
                         self.slot_types.update(r["slot_type"] for r in action.get("results", []))
-                    elif action["kind"] == "response":
+                    elif action["kind"] == AnnotatedActionKind.RESPONSE:
                         self.templates[action["name"]] += 1
         self.paths.add(tuple(path))
         self.phenomena.update(dialogue.get("phenomena", []))

@@ -41,6 +41,14 @@ REFERENCE_DATE: Final = datetime.date(2026, 1, 15)
 trained on and evaluated — one constant, so every layer reads the same dates."""
 
 
+class AnnotatedActionKind(StrEnum):
+    """What an action of an annotated system turn does: the spec's two kinds, and waiting."""
+
+    API = "api"  # skillspec.ActionKind.API
+    RESPONSE = "response"  # skillspec.ActionKind.RESPONSE
+    WAIT = "wait"  # the system's turn ends and the user speaks (the action named WAIT)
+
+
 class Source(StrEnum):
     SAMPLE = "sample"  # a sample dialogue of the skill, converted
     SIMULATED = "simulated"
@@ -81,7 +89,7 @@ class AResult(_Record):
 
 
 class AAction(_Record):
-    kind: Literal["api", "response", "wait"]
+    kind: AnnotatedActionKind
     name: str
     id: str | None = None
     arguments: list[AArgument] = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .models import Skill
+from .models import ActionKind, Skill
 
 
 def rename(skill: Skill, field: str, old: str, new: str) -> Skill:
@@ -27,7 +27,7 @@ def rename(skill: Skill, field: str, old: str, new: str) -> Skill:
                     if span["slot_type"] == old:
                         span["slot_type"] = new
     elif field in ("apis", "response_templates"):
-        action_kind = "api" if field == "apis" else "response"
+        action_kind = ActionKind.API if field == "apis" else ActionKind.RESPONSE
         if field == "apis":
             for section in ("response_templates", "utterance_sets"):
                 for item in data[section]:

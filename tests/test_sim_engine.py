@@ -526,3 +526,24 @@ def test_users_ask_the_samples_questions_about_results():
             if turns[t + 2]["acts"] == ["affirm"] and [a["name"] for a in after[:-1]] == ["offer_schedule_visit"]:
                 offered_after += 1
     assert asked > 50 and offered_after > 10
+
+
+def test_behaviour_probabilities_are_named_config_that_the_agents_obey():
+    from simulator.agents import UserBehaviour
+    from simulator.goals import GoalBehaviour
+
+    def phenomena(**config: object) -> Counter:
+        sim = Simulator.for_skill(skill("flights"), **config)  # type: ignore[arg-type]
+        return Counter(p for d in sim.dialogues(200, seed=7) for p in d["phenomena"])
+
+    default = phenomena()
+    assert default["change_of_mind"] and default["deny_correction"] and default["end_early"] and default["request_more"]
+    never = phenomena(
+        goal_behaviour=GoalBehaviour(change_of_mind=0, deny_confirmation=0, end_early=0, request_more=0),
+        user_behaviour=UserBehaviour(retry_after_failure=0),  # a retry after a failure changes a value too
+    )
+    assert not never["change_of_mind"] and not never["deny_correction"]
+    assert not never["end_early"] and not never["request_more"]
+    assert never["anaphora"] and never["carryover"]  # the rest of the behaviour is still there
+    always = phenomena(goal_behaviour=GoalBehaviour(change_of_mind=1.0))
+    assert always["change_of_mind"] > 2 * default["change_of_mind"]

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
+from skillspec.annotated import AnnotatedActionKind
 from studio.api import ERRORS, AuthenticatedRequest, BaseApi, ErrorsSerializer
 from studio.builds import selectors as build_selectors
 from studio.skills import selectors as skill_selectors
@@ -76,7 +77,7 @@ class TurnConsistencySerializer(serializers.Serializer[Any]):
 
 
 class TurnActionSerializer(serializers.Serializer[Any]):
-    kind = serializers.ChoiceField(choices=["api", "response", "wait"])
+    kind = serializers.ChoiceField(choices=[k.value for k in AnnotatedActionKind])
     name = serializers.CharField()
     probability = serializers.FloatField()
     alternatives = TurnAlternativeSerializer(many=True)

@@ -9,6 +9,9 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import QuerySet
 from django.http import Http404
 
+from modeling.runtime import TurnResult
+from skillspec import result_id
+from skillspec.annotated import AnnotatedActionKind
 from studio.builds import selectors as build_selectors
 from studio.builds.models import Build
 
@@ -41,31 +44,26 @@ def binding_list(*, skill_id: int, apis: list[str]) -> list[ApiBinding]:
     return [rows.get(api) or ApiBinding(skill_id=skill_id, api=api) for api in apis]
 
 
-def api_calls(result: dict[str, Any]) -> list[dict[str, Any]]:
+def api_calls(result: TurnResult) -> list[dict[str, Any]]:
     """A turn's API calls: the request sent (defaults included) and the result (null: the call failed)."""
     return [
-        {
-            "name": a["name"],
-            "id": a.get("id"),
-            "request": a.get("request") or {},
-            "result": a.get("results"),
-            "error": a.get("error"),
-        }
-        for a in result["actions"]
-        if a["kind"] == "api"
+        {"name": a.name, "id": a.call_id, "request": a.request or {}, "result": a.results, "error": a.error}
+        for a in result.actions
+        if a.kind is AnnotatedActionKind.API
     ]
 
 
 def turn_json(turn: ConversationTurn) -> dict[str, Any]:
     """A turn as the runtime API and the console give it."""
-    r = turn.result
+    result = TurnResult.from_dict(turn.result)
+    stored = result.to_dict()
     return {
         "number": turn.number,
         "text": turn.text,
-        "spans": r["spans"],
-        "actions": r["actions"],
-        "api_calls": api_calls(r),
-        "response": r["response"],
+        "spans": stored["spans"],
+        "actions": stored["actions"],
+        "api_calls": api_calls(result),
+        "response": result.response,
         "correction": turn.correction,
         "milliseconds": round(turn.seconds * 1000, 1),
     }
@@ -75,27 +73,28 @@ def context_entities(*, turns: list[ConversationTurn]) -> list[dict[str, Any]]:
     """Every entity of the conversation so far, by turn: what the user said and what APIs returned."""
     out: list[dict[str, Any]] = []
     for turn in turns:
-        for s in turn.result["spans"]:
+        result = TurnResult.from_dict(turn.result)
+        for s in result.spans:
             out.append(
                 {
                     "turn": turn.number,
-                    "entity": s["entity"],
-                    "slot_type": s["slot_type"],
-                    "value": s["value"],
+                    "entity": s.entity,
+                    "slot_type": s.slot_type,
+                    "value": s.value,
                     "source": "user",
-                    "text": s["text"],
+                    "text": s.text,
                 }
             )
-        for a in turn.result["actions"]:
-            if a["kind"] == "api" and a.get("results"):
-                for field, value in a["results"].items():
+        for a in result.actions:
+            if a.kind is AnnotatedActionKind.API and a.call_id and a.results:
+                for field, value in a.results.items():
                     out.append(
                         {
                             "turn": turn.number,
-                            "entity": f"{a['id']}.{field}",
+                            "entity": result_id(a.call_id, field),
                             "slot_type": field,
                             "value": value,
-                            "source": a["name"],
+                            "source": a.name,
                             "text": value,
                         }
                     )

@@ -20,9 +20,11 @@ from django.db import transaction
 from django.db.models import Count, OuterRef, Subquery
 
 import skillspec
+from modeling.runtime import TurnResult
 from simulator.backend import MockBackend
 from simulator.text import Value
 from skillspec import Issue, SpecValidationError
+from skillspec.annotated import AnnotatedActionKind
 from studio.builds import selectors as build_selectors
 from studio.builds.models import Build
 from studio.builds.services import artifact_problem
@@ -214,8 +216,8 @@ def entities_before(*, session: ConversationSession, number: int) -> dict[str, s
         annotation = turn_annotation(turn=turn)
         known.update({s["id"]: s["slot_type"] for s in annotation["spans"]})
         for a in annotation["actions"]:
-            if a["kind"] == "api" and a.get("id"):
-                known.update({f"{a['id']}.{f}": st for f, st in returns.get(a["name"], {}).items()})
+            if a["kind"] == AnnotatedActionKind.API and a.get("id"):
+                known.update({skillspec.result_id(a["id"], f): st for f, st in returns.get(a["name"], {}).items()})
     return known
 
 
@@ -223,19 +225,20 @@ def turn_annotation(*, turn: ConversationTurn) -> dict[str, Any]:
     """The turn as a sample dialogue would annotate it: the correction, else what the manager did."""
     if turn.correction is not None:
         return dict(turn.correction)
+    result = TurnResult.from_dict(turn.result)
     spans = [
-        {"id": s["entity"], "start": s["start"], "end": s["end"], "slot_type": s["slot_type"], "text": s["text"]}
-        | ({"value": s["value"]} if s["value"] != s["text"] else {})
-        for s in turn.result["spans"]
+        {"id": s.entity, "start": s.start, "end": s.end, "slot_type": s.slot_type, "text": s.text}
+        | ({"value": s.value} if s.value != s.text else {})
+        for s in result.spans
     ]
     actions = []
-    for a in turn.result["actions"]:
-        if a["kind"] == "wait":
+    for a in result.actions:
+        if a.kind is AnnotatedActionKind.WAIT:
             continue
-        action: dict[str, Any] = {"kind": a["kind"], "name": a["name"]}
-        if a["kind"] == "api" and a.get("id"):
-            action["id"] = a["id"]
-        action["arguments"] = {g["name"]: g["entity"] for g in a["arguments"] if g.get("entity")}
+        action: dict[str, Any] = {"kind": a.kind, "name": a.name}
+        if a.kind is AnnotatedActionKind.API and a.call_id:
+            action["id"] = a.call_id
+        action["arguments"] = {g.name: g.entity for g in a.arguments if g.entity}
         actions.append(action)
     return {"spans": spans, "actions": actions}
 
@@ -296,9 +299,9 @@ def turn_correct(*, turn: ConversationTurn, spans: Any, actions: Any) -> Convers
             issues.append(Issue(f"{path}.arguments", "must map argument names to entities"))
             continue
         if name in apis:
-            kind, expected = "api", {g.name: g.slot_type for g in apis[name].arguments}
+            kind, expected = AnnotatedActionKind.API, {g.name: g.slot_type for g in apis[name].arguments}
         elif name in templates:
-            kind, expected = "response", {g.name: g.slot_type for g in templates[name].arguments}
+            kind, expected = AnnotatedActionKind.RESPONSE, {g.name: g.slot_type for g in templates[name].arguments}
         else:
             issues.append(Issue(f"{path}.name", f"the skill has no API or response template {name!r}"))
             continue
@@ -320,7 +323,7 @@ def turn_correct(*, turn: ConversationTurn, spans: Any, actions: Any) -> Convers
             else:
                 bound[arg] = entity
         action: dict[str, Any] = {"kind": kind, "name": name}
-        if kind == "api":
+        if kind is AnnotatedActionKind.API:
             given = a.get("id")
             if isinstance(given, str) and given and "." not in given and given not in ids:
                 ids.take(call_id := given)

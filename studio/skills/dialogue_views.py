@@ -94,7 +94,7 @@ def dialogue_delete_view(request: HtmxRequest, skill_id: int, dialogue_id: int) 
 def _parse_action(value: str) -> tuple[str, str]:
     """``"api:SearchFlights"`` -> ``("api", "SearchFlights")``; anything else -> ``("", "")``."""
     kind, _, name = value.partition(":")
-    return (kind, name) if kind in ("api", "response") and name else ("", "")
+    return (kind, name) if kind in tuple(skillspec.ActionKind) and name else ("", "")
 
 
 def _composer(
