@@ -51,12 +51,14 @@ def test_a_sample_dialogue_s_entities_say_where_they_came_from():
 
 def test_every_layer_s_entity_is_the_spec_s():
     from modeling.features import Entity as ModelEntity
-    from simulator import agents, checker, sgd
+    from simulator import agents, checker
+    from simulator.sgd import convert, turns
 
     assert issubclass(ModelEntity, ContextEntity)
-    assert issubclass(sgd._Entity, ContextEntity)
-    # The simulator's agents and checker hold the spec's own class (no layer defines another).
-    for module in (agents, checker, sgd):
+    assert issubclass(turns._Entity, ContextEntity)
+    # The simulator's agents and checker hold the spec's own class (no layer defines another),
+    # and so do the SGD importer's records of a dialogue and its conversion.
+    for module in (agents, checker, turns, convert):
         assert not [
             name
             for name, obj in vars(module).items()
