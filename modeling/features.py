@@ -10,22 +10,19 @@ are the features it is served with.
 from __future__ import annotations
 
 import datetime
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from skillspec import ContextEntity, DialogAct, EntityIds, EntitySource, Skill, normalize, result_id
+from skillspec import ContextEntity, DialogAct, EntityIds, EntitySource, Skill, result_id
 from skillspec.annotated import WAIT, AnnotatedActionKind
+from skillspec.catalogue import Catalogue
 
 from .encoder import Encoded
 
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_STOP = frozenset(["a", "an", "and", "at", "for", "in", "me", "my", "of", "on", "the", "to"])
 MAX_RANK = 5
-_WORD = re.compile(r"\w+(?:['’]\w+)?|[^\w\s]")
 
 
 @dataclass(frozen=True)
@@ -79,91 +76,6 @@ class SkillVocab:
             arg_keys=tuple(data["arg_keys"]),
             result_fields=tuple(data["result_fields"]),
         )
-
-
-class Catalogue:
-    """Finds catalogue values and synonyms in text, and resolves a mention to its canonical value.
-
-    Resolution, in order: the value or a synonym (any case); a built-in type's normaliser;
-    for a catalogue of ISO dates, a spoken date read against today or the catalogue's first
-    date, when that gives a catalogue date ("March 1st" -> "2019-03-01"); the one catalogue
-    value that contains the mention's words ("Vegas" -> "Las Vegas") or whose initials it
-    is ("SF" -> "San Francisco"); else the text itself (a catalogue is open).
-    """
-
-    def __init__(self, skill: Skill, *, today: datetime.date) -> None:
-        self.today = today
-        self.builtin = {s.name: s.builtin for s in skill.slot_types if s.builtin is not None}
-        self.lookup: dict[str, dict[str, str]] = {}  # slot type -> lower-cased phrase -> canonical value
-        self.phrases: dict[tuple[str, ...], set[str]] = {}  # word tuple -> slot types
-        self.partial: dict[str, dict[tuple[str, ...], set[str]]] = {}  # slot type -> words or initials -> values
-        self.date_refs: dict[str, tuple[datetime.date, ...]] = {}  # ISO-date catalogues -> reference dates
-        for s in skill.slot_types:
-            table = self.lookup.setdefault(s.name, {})
-            partial = self.partial.setdefault(s.name, {})
-            for v in s.values:
-                for phrase in (v.value, *v.synonyms):
-                    table.setdefault(_clean(phrase), v.value)
-                    words = tuple(w.lower() for w in _WORD.findall(phrase) if w.isalnum())
-                    if not words:
-                        continue
-                    self.phrases.setdefault(words, set()).add(s.name)
-                    for i in range(len(words)):
-                        for j in range(i + 1, len(words) + 1):
-                            partial.setdefault(words[i:j], set()).add(v.value)
-                    if len(words) > 1:
-                        partial.setdefault(("".join(w[0] for w in words),), set()).add(v.value)
-            dates = [v.value for v in s.values]
-            if dates and all(_ISO_DATE.fullmatch(d) for d in dates):
-                self.date_refs[s.name] = (today, datetime.date.fromisoformat(min(dates)))
-        self.max_words = max((len(w) for w in self.phrases), default=0)
-
-    def canonical(self, slot_type: str, text: str) -> str:
-        """The catalogue value ``text`` names, the built-in's normal form, or else the text itself."""
-        value = self.read(slot_type, text)
-        return text.strip() if value is None else value
-
-    def read(self, slot_type: str, text: str) -> str | None:
-        """Like :meth:`canonical`, but None when ``text`` is no value at all: a built-in type's
-        normaliser cannot read it. (A catalogue is open: an unknown name may still be a name.)"""
-        found = self.lookup.get(slot_type, {}).get(_clean(text))
-        if found is not None:
-            return found
-        builtin = self.builtin.get(slot_type)
-        if builtin is not None:
-            return normalize(builtin, text, today=self.today)
-        catalogue = self.lookup.get(slot_type, {})
-        for ref in self.date_refs.get(slot_type, ()):
-            value = normalize("DATE", text, today=ref)
-            if value is not None and value in catalogue:
-                return value
-        words = tuple(w.lower() for w in _WORD.findall(text) if w.isalnum())
-        # A single short or common word ("the", "a") names nothing on its own.
-        if words and not (len(words) == 1 and (len(words[0]) < 2 or words[0] in _STOP)):
-            values = self.partial.get(slot_type, {}).get(words, set())
-            if len(values) == 1:
-                return next(iter(values))
-        return text.strip()
-
-    def matches(self, text: str) -> list[tuple[int, int, set[str]]]:
-        """Longest non-overlapping catalogue mentions: (start, end, slot types)."""
-        words = [(m.start(), m.end(), m.group().lower()) for m in _WORD.finditer(text)]
-        out = []
-        i = 0
-        while i < len(words):
-            for n in range(min(self.max_words, len(words) - i), 0, -1):
-                types = self.phrases.get(tuple(w for _, _, w in words[i : i + n]))
-                if types:
-                    out.append((words[i][0], words[i + n - 1][1], types))
-                    i += n
-                    break
-            else:
-                i += 1
-        return out
-
-
-def _clean(text: str) -> str:
-    return " ".join(text.lower().split())
 
 
 @dataclass(frozen=True, eq=False)  # eq=False: identity; the embedding arrays have no truth value

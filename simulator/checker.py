@@ -56,6 +56,7 @@ from skillspec import (
     template_parts,
 )
 from skillspec.annotated import FORMAT, WAIT, AnnotatedActionKind, AnnotatedDialogue
+from skillspec.catalogue import catalogue_forms, form_key
 
 from .text import REFERENCE_DATE
 
@@ -168,7 +169,7 @@ def _variant_pattern(variant: str) -> re.Pattern[str]:
 @dataclass(frozen=True)
 class _SlotInfo:
     builtin: BuiltinType | None
-    forms: dict[str, str]  # lower-cased value or synonym -> canonical value
+    forms: dict[str, str]  # form_key of a value or synonym -> canonical value
     values: frozenset[str]
 
 
@@ -222,10 +223,7 @@ class Checker:
         self.spec_hash = spec_hash(skill) if check_spec_hash else None
         self.slots: dict[str, _SlotInfo] = {}
         for st in reversed(skill.slot_types):  # the first of duplicate names wins, as in validate_skill
-            forms: dict[str, str] = {}
-            for v in st.values:
-                for form in (v.value, *v.synonyms):
-                    forms.setdefault(form.strip().lower(), v.value)
+            forms = catalogue_forms(st)
             self.slots[st.name] = _SlotInfo(st.builtin, forms, frozenset(v.value for v in st.values))
         self.apis: dict[str, _ApiInfo] = {}
         for api in reversed(skill.apis):
@@ -351,7 +349,7 @@ class Checker:
                 return None  # an open catalogue, or a real user's words
             if value not in slot.values:
                 return f"{value!r} is not a value of slot type {slot_type!r}"
-            if slot.forms.get(surface.strip().lower()) != value:
+            if slot.forms.get(form_key(surface)) != value:
                 return f"span text {surface!r} is neither {value!r} nor one of its synonyms"
             return None
         meaning = self._normalize(slot.builtin, surface)

@@ -68,6 +68,7 @@ from skillspec.annotated import (
     AUserTurn,
     Source,
 )
+from skillspec.catalogue import catalogue_forms, form_key
 
 from .backend import MockBackend
 from .protocols import ApiResult
@@ -112,11 +113,7 @@ class _Converter:
         self.slots = {s.name: s for s in reversed(skill.slot_types)}
         self.forms: dict[str, dict[str, str]] = {}
         for st in reversed(skill.slot_types):
-            forms: dict[str, str] = {}
-            for v in st.values:
-                for form in (v.value, *v.synonyms):
-                    forms.setdefault(form.strip().lower(), v.value)
-            self.forms[st.name] = forms
+            self.forms[st.name] = catalogue_forms(st)
         self.apis = {a.name: a for a in reversed(skill.apis)}
         self.templates = {t.name: t for t in reversed(skill.response_templates)}
 
@@ -128,7 +125,7 @@ class _Converter:
             return text
         if slot.builtin is not None:
             return normalize(slot.builtin, text, today=self.today) or text
-        return self.forms[slot_type].get(text.strip().lower(), text)
+        return self.forms[slot_type].get(form_key(text), text)
 
     def convert(self, index: int, d: SampleDialogue, rng: random.Random) -> AnnotatedDialogue:
         known: dict[str, _Known] = {}

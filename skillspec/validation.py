@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 import pydantic
 
+from .catalogue import form_key
 from .models import (
     ACTS_NEEDING_API,
     Action,
@@ -245,8 +246,7 @@ class _Checker:
         owner: dict[str, str] = {}
         for j, v in enumerate(st.values):
             for k, form in enumerate([v.value, *v.synonyms]):
-                key = form.strip().lower()
-                other = owner.setdefault(key, v.value)
+                other = owner.setdefault(form_key(form), v.value)
                 if other != v.value:
                     where = join_path(path, "values", j, *(("synonyms", k - 1) if k else ("value",)))
                     self.add(where, f"{form!r} already stands for value {other!r}")

@@ -9,8 +9,9 @@ import pytest
 
 import skillspec
 from modeling.encoder import TextEncoder
-from modeling.features import Catalogue, DialogueTracker, SkillIndex, SkillVocab
+from modeling.features import DialogueTracker, SkillIndex, SkillVocab
 from skillspec.annotated import WAIT
+from skillspec.catalogue import Catalogue
 
 TODAY = datetime.date(2026, 1, 15)
 

@@ -18,6 +18,7 @@ from django.db import transaction
 
 import skillspec
 from skillspec import ActionKind, Issue, SpecValidationError, SystemTurn, UserTurn, join_path
+from skillspec.catalogue import catalogue_forms, form_key
 
 from . import models, services
 from .components import SAMPLE_DIALOGUES
@@ -170,13 +171,8 @@ def dialogue_edit_user_turn(*, dialogue: models.SampleDialogue, turn: int, text:
 def _catalogue_value(skill: skillspec.Skill, slot_type: str, text: str) -> str | None:
     """The catalogue value that ``text`` is a synonym of, if it is one."""
     st = next((s for s in skill.slot_types if s.name == slot_type), None)
-    key = text.strip().lower()
-    for value in st.values if st else []:
-        if value.value.lower() == key:
-            return None
-        if any(syn.lower() == key for syn in value.synonyms):
-            return value.value
-    return None
+    value = catalogue_forms(st).get(form_key(text)) if st is not None else None
+    return None if value is None or form_key(value) == form_key(text) else value
 
 
 @transaction.atomic
