@@ -113,7 +113,9 @@ MONTH_NAMES = (
 """English month names, capitalised; the one list every module that says or reads dates uses."""
 _MONTHS = [m.lower() for m in MONTH_NAMES]
 _MONTH_ABBREVIATIONS = {m[:3]: i + 1 for i, m in enumerate(_MONTHS)} | {"sept": 9}
-_WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+"""English weekday names, capitalised, Monday first (``date.weekday()`` indexes them)."""
+_WEEKDAYS = [d.lower() for d in WEEKDAY_NAMES]
 _WEEKDAY_ABBREVIATIONS = {
     "mon": 0,
     "tue": 1,
@@ -344,9 +346,9 @@ def _sample_date(rng: random.Random, today: datetime.date) -> tuple[str, str]:
     delta = rng.choices([rng.randint(0, 2), rng.randint(0, 13), rng.randint(0, 330)], weights=[3, 4, 4])[0]
     d = today + datetime.timedelta(days=delta)
     # Not strftime: its names follow the process locale.
-    month = _MONTHS[d.month - 1].capitalize()
+    month = MONTH_NAMES[d.month - 1]
     short = month[:3]
-    weekday = _WEEKDAYS[d.weekday()].capitalize()
+    weekday = WEEKDAY_NAMES[d.weekday()]
     day_forms = [_ordinal_suffix(d.day), _ordinal_suffix(d.day), str(d.day), _ordinal_words(d.day)]
 
     groups: list[tuple[float, list[str]]] = []
@@ -556,6 +558,73 @@ def _sample_time(rng: random.Random) -> tuple[str, str]:
     return rng.choice(forms), canonical
 
 
+# ---------------------------------------------------------------- every way to say one value
+# ``_sample_*`` above draw a value and one way to say it, weighted like real users; these list
+# every way this module says a given canonical value (a simulated user repeating it, or saying
+# a value its goal already holds), from the same vocabulary.
+
+
+def _date_forms(d: datetime.date, today: datetime.date) -> list[str]:
+    delta = (d - today).days
+    month, weekday, day = MONTH_NAMES[d.month - 1], WEEKDAY_NAMES[d.weekday()], _ordinal_suffix(d.day)
+    forms = {0: ["today"], 1: ["tomorrow"], 2: ["the day after tomorrow"]}.get(delta, [])
+    if 2 <= delta <= 30:
+        forms += [f"in {delta} days", f"in {number_words(delta)} days"]
+    if delta == 7:
+        forms.append("in a week")
+    if 0 <= delta <= 6:
+        forms += [f"this {weekday}", weekday]
+    elif 7 <= delta <= 13:
+        forms.append(f"next {weekday}")
+    forms += [
+        f"{month} {day}",
+        f"{month} {day}",
+        f"{month} {d.day}",
+        f"the {day} of {month}",
+        f"{day} of {month}",
+        f"{month[:3]} {d.day}",
+        f"{d.month}/{d.day}",
+        f"the {day}",
+        f"{month} {day}, {d.year}",
+        f"{d.month}/{d.day}/{d.year}",
+        d.isoformat(),
+    ]
+    return forms
+
+
+def _time_forms(hour: int, minute: int) -> list[str]:
+    h12 = hour % 12 or 12
+    word = number_words(h12)
+    mer = "am" if hour < 12 else "pm"
+    clock = f"{h12}" if minute == 0 else f"{h12}:{minute:02d}"
+    spoken = word if minute == 0 else f"{word} {_minute_words(minute)}"
+    forms = [f"{clock} {mer}", f"{clock} {mer}", f"{clock}{mer}", f"{spoken} {mer}", f"{hour:02d}:{minute:02d}"]
+    part = _part_of_day(hour)
+    if part:
+        forms += [f"{clock} {part}", f"{spoken} {part}"]
+        if minute == 0:
+            forms.append(f"{word} o'clock {part}")
+        if minute in (15, 30):
+            forms.append(f"{'quarter' if minute == 15 else 'half'} past {word} {part}")
+    if minute == 45:
+        nxt = (hour + 1) % 24
+        forms.append(f"quarter to {number_words(nxt % 12 or 12)} {'am' if nxt < 12 else 'pm'}")
+    if (hour, minute) == (12, 0):
+        forms += ["noon", "midday"]
+    if (hour, minute) == (0, 0):
+        forms.append("midnight")
+    return forms
+
+
+def _number_forms(n: int) -> list[str]:
+    forms = [str(n), str(n)]
+    if 0 <= n < 1000:
+        forms.append(number_words(n))
+    if n == 12:
+        forms.append("a dozen")
+    return forms
+
+
 # ---------------------------------------------------------------- public API
 
 
@@ -592,3 +661,21 @@ def sample_surface(builtin: BuiltinType | str, rng: random.Random, *, today: dat
     if kind is BuiltinType.TIME:
         return _sample_time(rng)
     return _sample_number(rng)
+
+
+def surface_forms(builtin: BuiltinType | str, value: str, *, today: datetime.date) -> tuple[str, ...]:
+    """Every way this module says the canonical ``builtin`` value, in a fixed order (a form may
+    repeat: it is said more often); only forms that :func:`normalize` reads back to ``value``.
+    Empty when ``value`` is not a canonical value of the type."""
+    kind = BuiltinType(builtin)
+    try:
+        if kind is BuiltinType.DATE:
+            candidates = _date_forms(datetime.date.fromisoformat(value), today)
+        elif kind is BuiltinType.TIME:
+            hh, mm = value.split(":")
+            candidates = _time_forms(int(hh), int(mm))
+        else:
+            candidates = _number_forms(int(value))
+    except ValueError:
+        return ()
+    return tuple(f for f in candidates if normalize(kind, f, today=today) == value)

@@ -5,7 +5,7 @@ import re
 import pytest
 
 from skillspec import BUILTIN_EXAMPLES, BuiltinType, normalize, sample_surface
-from skillspec.builtins import number_words
+from skillspec.builtins import number_words, surface_forms
 
 DATE, TIME, NUMBER = BuiltinType.DATE, BuiltinType.TIME, BuiltinType.NUMBER
 TODAY = datetime.date(2026, 3, 3)  # a Tuesday
@@ -216,3 +216,28 @@ def test_number_words():
         "three hundred and fifteen",
     ]
     assert all(normalize(NUMBER, number_words(n), today=TODAY) == str(n) for n in range(1000))
+
+
+@pytest.mark.parametrize(
+    ("builtin", "value"),
+    [("DATE", "2026-01-16"), ("DATE", "2026-03-01"), ("TIME", "18:45"), ("TIME", "12:00"), ("NUMBER", "12")],
+)
+def test_every_way_to_say_a_value_reads_back_to_it_and_the_simulator_says_only_those(builtin, value):
+    import skillspec
+    from simulator.language import ValueSampler
+
+    today = datetime.date(2026, 1, 15)
+    forms = surface_forms(builtin, value, today=today)
+    assert len(set(forms)) >= 3
+    assert all(normalize(builtin, f, today=today) == value for f in forms)
+    skill = skillspec.parse_skill({"name": "S", "slot_types": [{"name": "x", "builtin": builtin}]})
+    sampler, rng = ValueSampler(skill, today=today), random.Random(0)
+    said = {sampler.surface("x", value, rng).text for _ in range(200)}
+    assert said and said <= set(forms)
+
+
+def test_a_value_that_is_not_canonical_has_no_forms():
+    today = datetime.date(2026, 1, 15)
+    assert surface_forms("DATE", "tomorrow", today=today) == ()
+    assert surface_forms("TIME", "6pm", today=today) == ()
+    assert surface_forms("NUMBER", "two", today=today) == ()

@@ -14,13 +14,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from skillspec import BuiltinType, UserAct
-from skillspec.builtins import MONTH_NAMES
+from skillspec.builtins import MONTH_NAMES, WEEKDAY_NAMES
 
 from .templates import _AFFIRM_WORDS, _DENY_WORDS, Hole, Part, Template, _first_word
-from .values import _WEEKDAY_NAMES
 
 _MONTH_WORDS = frozenset(m.lower() for m in MONTH_NAMES) | frozenset(m[:3].lower() for m in MONTH_NAMES)
-_WEEKDAY_WORDS = frozenset(d.lower() for d in _WEEKDAY_NAMES)
+_WEEKDAY_WORDS = frozenset(d.lower() for d in WEEKDAY_NAMES)
 
 
 def _lower_first(s: str) -> str:

@@ -2,9 +2,9 @@
 
 :class:`ValueSampler` draws a catalogue value (said as itself or one of its synonyms)
 or a built-in DATE/TIME/NUMBER, and says a known value again in another way. The
-built-in surface forms (``_date_forms``, ``_time_forms``, ``_number_forms``) are kept
-only where they normalise back to the canonical value, so a span's value is always
-what its text means. ``DEFAULT_TODAY`` is the date relative dates are said against.
+built-in surface forms come from :func:`skillspec.builtins.surface_forms`, which keeps
+only those that normalise back to the canonical value, so a span's value is always what
+its text means. ``DEFAULT_TODAY`` is the date relative dates are said against.
 """
 
 from __future__ import annotations
@@ -12,89 +12,12 @@ from __future__ import annotations
 import datetime
 import random
 
-from skillspec import BuiltinType, Skill, normalize, sample_surface
-from skillspec.builtins import MONTH_NAMES, number_words
+from skillspec import BuiltinType, Skill, sample_surface
+from skillspec.builtins import surface_forms
 
 from ..text import REFERENCE_DATE, Value
 
 DEFAULT_TODAY = REFERENCE_DATE
-
-_WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-
-
-def _ordinal(n: int) -> str:
-    if 10 <= n % 100 <= 20:
-        return f"{n}th"
-    return f"{n}{ {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th') }"
-
-
-def _date_forms(d: datetime.date, today: datetime.date) -> list[str]:
-    delta = (d - today).days
-    month, weekday, day = MONTH_NAMES[d.month - 1], _WEEKDAY_NAMES[d.weekday()], _ordinal(d.day)
-    forms = {0: ["today"], 1: ["tomorrow"], 2: ["the day after tomorrow"]}.get(delta, [])
-    if 2 <= delta <= 30:
-        forms += [f"in {delta} days", f"in {number_words(delta)} days"]
-    if delta == 7:
-        forms.append("in a week")
-    if 0 <= delta <= 6:
-        forms += [f"this {weekday}", weekday]
-    elif 7 <= delta <= 13:
-        forms.append(f"next {weekday}")
-    forms += [
-        f"{month} {day}",
-        f"{month} {day}",
-        f"{month} {d.day}",
-        f"the {day} of {month}",
-        f"{day} of {month}",
-        f"{month[:3]} {d.day}",
-        f"{d.month}/{d.day}",
-        f"the {day}",
-        f"{month} {day}, {d.year}",
-        f"{d.month}/{d.day}/{d.year}",
-        d.isoformat(),
-    ]
-    return forms
-
-
-def _time_forms(hour: int, minute: int) -> list[str]:
-    h12 = hour % 12 or 12
-    word = number_words(h12)
-    mer = "am" if hour < 12 else "pm"
-    clock = f"{h12}" if minute == 0 else f"{h12}:{minute:02d}"
-    spoken = word if minute == 0 else f"{word} {number_words(minute) if minute >= 10 else 'oh ' + number_words(minute)}"
-    forms = [f"{clock} {mer}", f"{clock} {mer}", f"{clock}{mer}", f"{spoken} {mer}", f"{hour:02d}:{minute:02d}"]
-    part = (
-        "in the morning"
-        if 5 <= hour <= 11
-        else "in the afternoon"
-        if 12 <= hour <= 16
-        else "in the evening"
-        if 17 <= hour <= 22
-        else None
-    )
-    if part:
-        forms += [f"{clock} {part}", f"{spoken} {part}"]
-        if minute == 0:
-            forms.append(f"{word} o'clock {part}")
-        if minute in (15, 30):
-            forms.append(f"{'quarter' if minute == 15 else 'half'} past {word} {part}")
-    if minute == 45:
-        nxt = (hour + 1) % 24
-        forms.append(f"quarter to {number_words(nxt % 12 or 12)} {'am' if nxt < 12 else 'pm'}")
-    if (hour, minute) == (12, 0):
-        forms += ["noon", "midday"]
-    if (hour, minute) == (0, 0):
-        forms.append("midnight")
-    return forms
-
-
-def _number_forms(n: int) -> list[str]:
-    forms = [str(n), str(n)]
-    if 0 <= n < 1000:
-        forms.append(number_words(n))
-    if n == 12:
-        forms.append("a dozen")
-    return forms
 
 
 class ValueSampler:
@@ -176,18 +99,6 @@ class ValueSampler:
         key = (builtin, value)
         forms = self._forms.get(key)
         if forms is None:
-            candidates: list[str] = []
-            try:
-                if builtin is BuiltinType.DATE:
-                    candidates = _date_forms(datetime.date.fromisoformat(value), self.today)
-                elif builtin is BuiltinType.TIME:
-                    hh, mm = value.split(":")
-                    candidates = _time_forms(int(hh), int(mm))
-                else:
-                    candidates = _number_forms(int(value))
-            except ValueError:
-                candidates = []
             # Only forms that read back to the value: the span's value must be what the text means.
-            forms = tuple(f for f in candidates if normalize(builtin, f, today=self.today) == value)
-            self._forms[key] = forms
+            forms = self._forms[key] = surface_forms(builtin, value, today=self.today)
         return forms
