@@ -9,7 +9,7 @@ import re
 import pytest
 from django.utils import timezone
 
-from studio.builds import selectors, services
+from studio.builds import artifacts, selectors, services
 from studio.builds.models import Build, BuildLogLine, StageProgress
 from studio.skills import services as skill_services
 
@@ -125,7 +125,7 @@ def test_nobody_else_sees_or_touches_a_build(client, named_skill, user):
 def test_generated_dialogues_are_browsable_with_their_annotations(web, named_skill, user, settings, tmp_path):
     settings.COLLOQUY_ARTIFACTS_DIR = tmp_path
     build = make_build(named_skill, user, status="ready")
-    path = services.shard_path(build.pk, 0)
+    path = artifacts.shard_path(build.pk, 0)
     path.parent.mkdir(parents=True)
     text = f"fly to Boston {XSS}"
     dialogue = {

@@ -272,7 +272,7 @@ def test_progress_reports_ride_out_a_database_blip(owner, flights):
 
 
 def test_an_artifact_trained_elsewhere_becomes_a_ready_deployable_build(flights_deployed):
-    from studio.builds.services import artifact_problem
+    from studio.builds.artifacts import artifact_problem
 
     skill, build = flights_deployed
     assert build.status == "ready" and build.number == 1 and artifact_problem(build) is None

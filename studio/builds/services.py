@@ -1,11 +1,12 @@
-"""Builds: creating, running stage by stage, cancelling, deploying. Plain functions; tasks call them.
+"""Builds: creating, queueing, retrying, cancelling, deploying, rolling back; a build's status and progress rows.
 
-A build runs as a chain of stages, each a Celery task that calls one ``build_run_*``
-service here: validate -> simulate (one task per shard, in parallel) -> train -> evaluate
--> package. Each service returns what comes next; the task queues it. While a stage runs,
-a heartbeat thread stamps the build every ``BUILD_HEARTBEAT_SECONDS``; a build whose
+These are the services that views, the API and tasks call. A build runs as a chain of stages,
+each a Celery task that calls one ``build_run_*`` stage body (:mod:`.stages`); the stage body
+runs inside :func:`_stage`, which marks the build running and keeps its progress row. While a
+stage runs, a heartbeat thread stamps the build every ``BUILD_HEARTBEAT_SECONDS``; a build whose
 stamp is older than ``BUILD_STALE_SECONDS`` lost its worker and is failed by
-:func:`build_fail_stale` (called by the pages, the API and every worker at start).
+:func:`build_fail_stale` (called by the pages, the API and every worker at start). The files
+of a build (its folder, shards, artifact and manifest) are :mod:`.artifacts`.
 """
 
 from __future__ import annotations
@@ -13,14 +14,11 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime
-import hashlib
 import json
 import logging
-import os
 import shutil
 import threading
 import time
-from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,7 +26,6 @@ from typing import Any
 from django.conf import settings as django_settings
 from django.contrib.auth.models import User
 from django.db import DatabaseError, close_old_connections, connection, transaction
-from django.db.models import F
 from django.utils import timezone
 
 import skillspec
@@ -36,6 +33,7 @@ from skillspec import Issue, SpecValidationError
 from studio.skills import selectors as skill_selectors
 from studio.skills.models import Skill
 
+from .artifacts import _write_manifest, artifact_problem, build_dir
 from .models import Build, BuildLogLine, Deployment, StageProgress
 
 log = logging.getLogger(__name__)
@@ -155,6 +153,33 @@ def build_create(*, skill: Skill, user: User, settings: Any = None, retry_of: Bu
     return build
 
 
+@transaction.atomic
+def build_from_artifact(*, skill: Skill, user: User, artifact: Path) -> Build:
+    """A ready build of the skill as it is now, serving an artifact trained elsewhere
+    (``python -m modeling train``): copied under the build's directory, with its manifest."""
+    spec = skill_selectors.skill_to_spec(skill=skill)
+    Skill.objects.select_for_update().get(pk=skill.pk)  # numbers builds one at a time per skill
+    last = Build.objects.filter(skill=skill).order_by("-number").values_list("number", flat=True).first()
+    build = Build.objects.create(
+        skill=skill,
+        number=(last or 0) + 1,
+        started_by=user,
+        status=Status.READY,
+        stage=Stage.PACKAGE,
+        settings={},
+        spec=json.loads(skillspec.dump_skill(spec)),
+        spec_hash=skillspec.spec_hash(spec),
+        finished_at=timezone.now(),
+    )
+    final = build_dir(build.pk) / "artifact"
+    shutil.rmtree(final, ignore_errors=True)
+    shutil.copytree(artifact, final)
+    build.artifact_path, build.artifact_checksum = str(final), _write_manifest(build, final)
+    build.save(update_fields=["artifact_path", "artifact_checksum"])
+    _log(build.pk, "", f"ready: artifact {build.artifact_checksum[:12]} copied from {artifact}")
+    return build
+
+
 def build_retry(*, build: Build, user: User) -> Build:
     """A new build of the same frozen spec and settings (the skill may have changed since)."""
     if build.status not in (Status.FAILED, Status.CANCELLED):
@@ -219,42 +244,6 @@ def build_rollback(*, skill: Skill, user: User) -> Deployment:
     return build_deploy(build=previous.build, user=user)
 
 
-def artifact_problem(build: Build) -> str | None:
-    """Why the build's artifact cannot be served, or None: it must be complete and match its checksum."""
-    if not build.artifact_path or not build.artifact_checksum:
-        return "it has no artifact"
-    path = Path(build.artifact_path)
-    if not (path / "MANIFEST.json").is_file():
-        return f"its artifact at {path} is missing or incomplete"
-    # Hashing every file costs milliseconds per megabyte, and every new session asks: a process
-    # remembers a match for as long as no file of the artifact changed its size or mtime.
-    signature = _files_signature(path)
-    key = (str(path), build.artifact_checksum)
-    with _verified_lock:
-        if _verified.get(key) == signature:
-            return None
-    if files_checksum(path) != build.artifact_checksum:
-        return "its artifact's files do not match the checksum recorded when it was packaged"
-    with _verified_lock:
-        _verified[key] = signature
-        while len(_verified) > 256:
-            del _verified[next(iter(_verified))]
-    return None
-
-
-_verified: dict[tuple[str, str], tuple[tuple[str, int, int], ...]] = {}
-_verified_lock = threading.Lock()
-
-
-def _files_signature(path: Path) -> tuple[tuple[str, int, int], ...]:
-    """Each file's name, size and mtime: what changes when a file is rewritten, truncated or added."""
-    out = []
-    for f in sorted(p for p in path.rglob("*") if p.is_file()):
-        st = f.stat()
-        out.append((str(f.relative_to(path)), st.st_size, st.st_mtime_ns))
-    return tuple(out)
-
-
 # --- failing, staleness ----------------------------------------------------------------------------
 
 
@@ -292,16 +281,7 @@ def build_fail_stale(*, build_id: int | None = None) -> int:
     return len(failed)
 
 
-# --- running the stages ----------------------------------------------------------------------------
-
-
-def build_dir(build_id: int) -> Path:
-    return Path(django_settings.COLLOQUY_ARTIFACTS_DIR) / "builds" / str(build_id)
-
-
-def shard_path(build_id: int, shard: int) -> Path:
-    """A shard's simulated dialogues (JSON Lines, the annotated-dialogue format); kept after the build."""
-    return build_dir(build_id) / "work" / f"shard-{shard:03d}.jsonl"
+# --- running a stage: its status, progress row and heartbeat ---------------------------------------
 
 
 def _log(build_id: int, stage: str, message: str, *, level: str = "info") -> None:
@@ -413,280 +393,6 @@ def _stage(build_id: int, stage: str, part: int = 0) -> Iterator[tuple[Build, _P
         beat.join()
 
 
-def _spec(build: Build) -> skillspec.Skill:
-    return skillspec.parse_skill(build.spec)
-
-
-def _settings(build: Build) -> BuildSettings:
-    return BuildSettings(**build.settings)
-
-
-def _shard_sizes(s: BuildSettings) -> list[tuple[int, int]]:
-    """(first dialogue number, count) of each shard."""
-    size = -(-s.dialogues // s.shards)
-    return [(start, min(size, s.dialogues - start)) for start in range(0, s.dialogues, size)]
-
-
-def build_run_validate(*, build_id: int) -> list[int]:
-    """Check that the frozen spec can be simulated; returns the shards to simulate."""
-    from simulator.engine import SimulationError, Simulator
-
-    with _stage(build_id, Stage.VALIDATE) as (build, _):
-        spec = _spec(build)
-        s = _settings(build)
-        try:
-            Simulator.for_skill(spec).dialogue(0, s.seed)
-        except (SimulationError, ValueError, KeyError) as exc:
-            raise BuildFailure(f"the simulator cannot play this skill: {exc}") from exc
-        shutil.rmtree(build_dir(build_id), ignore_errors=True)
-        (build_dir(build_id) / "work").mkdir(parents=True)
-        shards = _shard_sizes(s)
-        _log(build_id, Stage.VALIDATE, f"spec {build.spec_hash[:12]} is valid; simulating in {len(shards)} shards")
-        _handover(build_id, Stage.SIMULATE)
-        return list(range(len(shards)))
-
-
-class BuildFailure(Exception):
-    """A stage cannot go on; the message is the reason shown on the build."""
-
-
 def _handover(build_id: int, next_stage: str) -> None:
     """The stage is done; the next one waits for a worker."""
     Build.objects.filter(pk=build_id, status=Status.RUNNING).update(stage=next_stage)
-
-
-def build_run_shard(*, build_id: int, shard: int) -> bool:
-    """Simulate one shard of the training dialogues; returns True when it was the last one to finish."""
-    from simulator.engine import Simulator
-
-    with _stage(build_id, Stage.SIMULATE, shard) as (build, report):
-        s = _settings(build)
-        start, n = _shard_sizes(s)[shard]
-        report(0, n, unit="dialogues", force=True)
-        sim = Simulator.for_skill(_spec(build))
-        out = shard_path(build_id, shard)
-        tmp = out.with_suffix(".tmp")
-        with tmp.open("w", encoding="utf-8") as f:
-            for i, d in enumerate(sim.dialogues(n, s.seed, start)):
-                f.write(json.dumps(d, ensure_ascii=False, separators=(",", ":")) + "\n")
-                report(i + 1)
-        os.replace(tmp, out)
-        report(n, force=True)
-        with transaction.atomic():
-            Build.objects.filter(pk=build_id).update(shards_done=F("shards_done") + 1)
-            done = Build.objects.select_for_update().get(pk=build_id).shards_done
-        last = done == len(_shard_sizes(s))
-        if last:
-            _log(build_id, Stage.SIMULATE, f"simulated {s.dialogues:,} dialogues")
-            _handover(build_id, Stage.TRAIN)
-        return last
-
-
-def build_run_train(*, build_id: int) -> bool:
-    """Train the three models on the shards' dialogues, into a temporary artifact directory."""
-    from modeling.train import Progress, TrainConfig, train
-    from skillspec.annotated import read_dialogues
-
-    with _stage(build_id, Stage.TRAIN) as (build, report):
-        s = _settings(build)
-        work = build_dir(build_id) / "work"
-        # The shards in order are the dialogues one process would have simulated with the seed.
-        dialogues = [d for i in range(len(_shard_sizes(s))) for d in read_dialogues(shard_path(build_id, i))]
-        report(0, 1000, unit="‰", force=True)
-        history: list[dict[str, Any]] = []
-
-        def progress(p: Progress) -> None:
-            # encode 20%, featurize 5%, the epochs 75% (early stopping may end them sooner)
-            if p.phase == "encode":
-                report(int(200 * p.done / max(p.total, 1)), detail=f"encoding {p.done:,}/{p.total:,} texts")
-            elif p.phase == "featurize":
-                report(200 + int(50 * p.done / max(p.total, 1)), detail=f"featurizing {p.done:,}/{p.total:,}")
-            elif p.phase == "train":
-                frac = (p.epoch - 1 + p.done / max(p.total, 1)) / max(p.epochs, 1)
-                report(250 + int(750 * frac), detail=f"epoch {p.epoch}/{p.epochs}, loss {p.loss or 0:.4f}")
-            elif p.phase == "validate":
-                row = {"epoch": p.epoch, "train_loss": p.loss, **(p.metrics or {})}
-                history.append(row)
-                Build.objects.filter(pk=build_id).update(history=history)
-                acc = ", ".join(f"{k} {v['accuracy']:.3f}" for k, v in (p.metrics or {}).items())
-                _log(build_id, Stage.TRAIN, f"epoch {p.epoch}: train loss {p.loss:.4f}; validation accuracy {acc}")
-                report(250 + int(750 * p.epoch / max(p.epochs, 1)), force=True)
-
-        tmp = work / "artifact.tmp"
-        shutil.rmtree(tmp, ignore_errors=True)
-        encoder = build_encoder()
-        earlier = _warm_start_build(build) if s.warm_start else None
-        config = TrainConfig(
-            epochs=s.epochs,
-            seed=s.seed,
-            device=django_settings.BUILD_DEVICE,
-            cache_dir=str(_cache_dir()),
-            encoder_precision=encoder.precision,
-            init_from=earlier.artifact_path if earlier else None,
-        )
-        metrics = train(_spec(build), dialogues, tmp, config, progress=progress, encoder=encoder)
-        report(1000, force=True)
-        warm = metrics.get("warm_start")
-        if earlier is not None and warm is not None:
-            said = "started from" if warm["used"] else f"did not start from ({warm['reason']})"
-            _log(build_id, Stage.TRAIN, f"{said} build {earlier.number}'s models")
-        _log(build_id, Stage.TRAIN, f"trained in {metrics['seconds']:.0f} s ({metrics['epochs_run']} epochs)")
-        _handover(build_id, Stage.EVALUATE)
-        return True
-
-
-def _warm_start_build(build: Build) -> Build | None:
-    """The skill's latest ready build before this one whose artifact is still there."""
-    earlier = Build.objects.filter(skill_id=build.skill_id, status=Status.READY, number__lt=build.number)
-    for candidate in earlier.exclude(artifact_path="").order_by("-number")[:5]:
-        if (Path(candidate.artifact_path) / "config.json").is_file():
-            return candidate
-    return None
-
-
-_ENCODERS: dict[tuple[str, str], Any] = {}
-_ENCODER_LOCK = threading.Lock()
-
-
-def build_encoder() -> Any:
-    """One encoder per worker process (loading it takes seconds), with the embeddings disk
-    cache shared by every build and worker: a rebuild encodes only the texts that are new."""
-    from modeling.encoder import TextEncoder
-
-    with _ENCODER_LOCK:
-        key = (django_settings.BUILD_DEVICE, django_settings.BUILD_ENCODER_PRECISION)
-        if key not in _ENCODERS:
-            _ENCODERS[key] = TextEncoder(device=key[0], precision=key[1], cache_dir=_cache_dir())
-        return _ENCODERS[key]
-
-
-def _cache_dir() -> Path:
-    return Path(django_settings.COLLOQUY_ARTIFACTS_DIR) / "cache"
-
-
-def build_run_evaluate(*, build_id: int) -> bool:
-    """Evaluate on held-out simulated dialogues and on the skill's test conversations."""
-    from modeling.evaluate import evaluate
-    from modeling.runtime import DialogueManager
-    from simulator.engine import Simulator
-    from simulator.samples import samples_to_annotated
-    from skillspec.annotated import REFERENCE_DATE, AnnotatedDialogue
-
-    with _stage(build_id, Stage.EVALUATE) as (build, report):
-        s = _settings(build)
-        spec = _spec(build)
-        manager = DialogueManager.load(build_dir(build_id) / "work" / "artifact.tmp", encoder=build_encoder())
-        heldout = [
-            AnnotatedDialogue.model_validate(d) for d in Simulator.for_skill(spec).dialogues(s.heldout, s.seed + 1000)
-        ]
-        tests = [d for d in samples_to_annotated(spec) if d.test]
-        report(0, len(heldout) + len(tests), unit="dialogues", force=True)
-        done = 0
-
-        def step(n: int) -> None:
-            nonlocal done
-            done += n
-            report(done)
-
-        metrics: dict[str, Any] = {}
-        for name, gold in (("heldout", heldout), ("test", tests)):
-            if not gold:
-                metrics[name] = None
-                continue
-            errors: list[dict[str, Any]] = []
-            m = evaluate(manager, gold, today=REFERENCE_DATE, progress=step, errors=errors)
-            m["confusion"] = _confusion(errors)
-            m["errors"] = errors[:50]
-            metrics[name] = m
-        report(done, force=True)
-        Build.objects.filter(pk=build_id).update(metrics=metrics)
-        shown = ", ".join(
-            f"{name} signature accuracy {m['action_signature_accuracy']:.3f}" for name, m in metrics.items() if m
-        )
-        _log(build_id, Stage.EVALUATE, f"evaluated: {shown or 'nothing to evaluate on'}")
-        _handover(build_id, Stage.PACKAGE)
-        return True
-
-
-def _confusion(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """(gold action, predicted action, count) at the first difference of each wrong turn, most common first."""
-    pairs: Counter[tuple[str, str]] = Counter()
-    for e in errors:
-        gold = [a.split("(")[0] for a in e["gold"]]
-        ours = [a.split("(")[0] for a in e["predicted"]]
-        for i in range(max(len(gold), len(ours))):
-            g = gold[i] if i < len(gold) else "(nothing)"
-            p = ours[i] if i < len(ours) else "(nothing)"
-            if g != p or (i < len(e["gold"]) and i < len(e["predicted"]) and e["gold"][i] != e["predicted"][i]):
-                pairs[(g, p if g != p else f"{p} (other arguments)")] += 1
-                break
-    return [{"gold": g, "predicted": p, "count": n} for (g, p), n in pairs.most_common(30)]
-
-
-def files_checksum(path: Path) -> str:
-    """SHA-256 over the artifact's files (names and contents), MANIFEST.json left out."""
-    h = hashlib.sha256()
-    for f in sorted(p for p in path.rglob("*") if p.is_file() and p.name != "MANIFEST.json"):
-        h.update(str(f.relative_to(path)).encode())
-        with f.open("rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                h.update(block)
-    return h.hexdigest()
-
-
-def _write_manifest(build: Build, path: Path) -> str:
-    """Write the artifact's MANIFEST.json (its files and checksum); returns the checksum."""
-    checksum = files_checksum(path)
-    files = sorted(str(p.relative_to(path)) for p in path.rglob("*") if p.is_file() and p.name != "MANIFEST.json")
-    manifest = {"build": build.number, "skill": build.skill_id, "spec_hash": build.spec_hash, "files": files}
-    (path / "MANIFEST.json").write_text(json.dumps({**manifest, "sha256": checksum}, indent=2) + "\n")
-    return checksum
-
-
-@transaction.atomic
-def build_from_artifact(*, skill: Skill, user: User, artifact: Path) -> Build:
-    """A ready build of the skill as it is now, serving an artifact trained elsewhere
-    (``python -m modeling train``): copied under the build's directory, with its manifest."""
-    spec = skill_selectors.skill_to_spec(skill=skill)
-    Skill.objects.select_for_update().get(pk=skill.pk)  # numbers builds one at a time per skill
-    last = Build.objects.filter(skill=skill).order_by("-number").values_list("number", flat=True).first()
-    build = Build.objects.create(
-        skill=skill,
-        number=(last or 0) + 1,
-        started_by=user,
-        status=Status.READY,
-        stage=Stage.PACKAGE,
-        settings={},
-        spec=json.loads(skillspec.dump_skill(spec)),
-        spec_hash=skillspec.spec_hash(spec),
-        finished_at=timezone.now(),
-    )
-    final = build_dir(build.pk) / "artifact"
-    shutil.rmtree(final, ignore_errors=True)
-    shutil.copytree(artifact, final)
-    build.artifact_path, build.artifact_checksum = str(final), _write_manifest(build, final)
-    build.save(update_fields=["artifact_path", "artifact_checksum"])
-    _log(build.pk, "", f"ready: artifact {build.artifact_checksum[:12]} copied from {artifact}")
-    return build
-
-
-def build_run_package(*, build_id: int) -> None:
-    """Move the artifact into place atomically, with its checksum; the build is then ready."""
-    with _stage(build_id, Stage.PACKAGE) as (build, report):
-        report(0, 1, unit="artifact", force=True)
-        tmp = build_dir(build_id) / "work" / "artifact.tmp"
-        (tmp / "evaluation.json").write_text(json.dumps(build.metrics, indent=2) + "\n")
-        checksum = _write_manifest(build, tmp)
-        final = build_dir(build_id) / "artifact"
-        shutil.rmtree(final, ignore_errors=True)
-        os.replace(tmp, final)  # one rename: the artifact is there whole or not at all
-        with transaction.atomic():
-            n = Build.objects.filter(pk=build_id, status=Status.RUNNING).update(
-                status=Status.READY,
-                artifact_path=str(final),
-                artifact_checksum=checksum,
-                finished_at=timezone.now(),
-            )
-            if not n:
-                raise BuildStopped("build was cancelled while packaging")
-            _log(build_id, Stage.PACKAGE, f"ready: artifact {checksum[:12]} at {final}")

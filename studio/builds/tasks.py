@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from celery import shared_task
 from celery.signals import worker_process_init, worker_ready
 
-from . import services
+from . import services, stages
 from .models import Build
 
 log = logging.getLogger(__name__)
@@ -27,7 +27,7 @@ def _run(build_id: int, stage: str, work: Callable[[], T]) -> T | None:
         return work()
     except services.BuildStopped as exc:
         log.info("build %s: %s stage stopped: %s", build_id, stage, exc)
-    except services.BuildFailure as exc:
+    except stages.BuildFailure as exc:
         services.build_fail(build_id=build_id, stage=stage, reason=str(exc))
     except Exception as exc:
         log.exception("build %s: %s stage failed", build_id, stage)
@@ -37,32 +37,32 @@ def _run(build_id: int, stage: str, work: Callable[[], T]) -> T | None:
 
 @shared_task(name="builds.validate", ignore_result=True)
 def build_validate(build_id: int) -> None:
-    shards = _run(build_id, Stage.VALIDATE, lambda: services.build_run_validate(build_id=build_id))
+    shards = _run(build_id, Stage.VALIDATE, lambda: stages.build_run_validate(build_id=build_id))
     for shard in shards or []:
         services.build_queue(build_id=build_id, stage=Stage.SIMULATE, shard=shard)
 
 
 @shared_task(name="builds.simulate", ignore_result=True)
 def build_simulate(build_id: int, shard: int) -> None:
-    if _run(build_id, Stage.SIMULATE, lambda: services.build_run_shard(build_id=build_id, shard=shard)):
+    if _run(build_id, Stage.SIMULATE, lambda: stages.build_run_shard(build_id=build_id, shard=shard)):
         services.build_queue(build_id=build_id, stage=Stage.TRAIN)
 
 
 @shared_task(name="builds.train", ignore_result=True)
 def build_train(build_id: int) -> None:
-    if _run(build_id, Stage.TRAIN, lambda: services.build_run_train(build_id=build_id)):
+    if _run(build_id, Stage.TRAIN, lambda: stages.build_run_train(build_id=build_id)):
         services.build_queue(build_id=build_id, stage=Stage.EVALUATE)
 
 
 @shared_task(name="builds.evaluate", ignore_result=True)
 def build_evaluate(build_id: int) -> None:
-    if _run(build_id, Stage.EVALUATE, lambda: services.build_run_evaluate(build_id=build_id)):
+    if _run(build_id, Stage.EVALUATE, lambda: stages.build_run_evaluate(build_id=build_id)):
         services.build_queue(build_id=build_id, stage=Stage.PACKAGE)
 
 
 @shared_task(name="builds.package", ignore_result=True)
 def build_package(build_id: int) -> None:
-    _run(build_id, Stage.PACKAGE, lambda: services.build_run_package(build_id=build_id))
+    _run(build_id, Stage.PACKAGE, lambda: stages.build_run_package(build_id=build_id))
 
 
 TASKS: dict[str, Any] = {
@@ -87,7 +87,7 @@ def enqueue(stage: str, build_id: int, shard: int | None = None) -> None:
 def _load_the_encoder_early(**_: Any) -> None:
     # Every stage that trains or evaluates needs the encoder (seconds to load): load it while the
     # process waits for its first task, in a thread, since this signal must return within seconds.
-    threading.Thread(target=services.build_encoder, name="load-encoder", daemon=True).start()
+    threading.Thread(target=stages.build_encoder, name="load-encoder", daemon=True).start()
 
 
 @worker_ready.connect

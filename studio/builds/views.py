@@ -23,7 +23,7 @@ from skillspec import SpecValidationError
 from studio.skills import selectors as skill_selectors
 from studio.web import HtmxHttpRequest, login_required
 
-from . import selectors, services
+from . import artifacts, selectors, services
 from .models import Build
 
 HEADLINE = ("action_signature_accuracy", "action_accuracy", "ner_f1", "api_call_f1", "dialogue_accuracy")
@@ -140,7 +140,7 @@ def _live_context(build: Build) -> dict[str, Any]:
         "headline_keys": HEADLINE,
         "is_live": live is not None and live.pk == build.pk,
         "duration": selectors.build_duration(build=build),
-        "can_browse": services.shard_path(build.pk, 0).is_file(),
+        "can_browse": artifacts.shard_path(build.pk, 0).is_file(),
     }
 
 
@@ -235,7 +235,7 @@ def build_compare_view(request: HtmxHttpRequest, skill_id: int) -> HttpResponse:
 @require_GET
 def build_dialogues_view(request: HtmxHttpRequest, build_id: int) -> HttpResponse:
     build = selectors.build_get(user=request.user, build_id=build_id)
-    path = services.shard_path(build.pk, 0)
+    path = artifacts.shard_path(build.pk, 0)
     if not path.is_file():
         raise Http404("this build has no simulated dialogues (yet)")
     try:

@@ -22,8 +22,8 @@ from django.conf import settings
 from modeling.artifact import artifact_precision, read_artifact_config
 from modeling.encoder import TextEncoder
 from modeling.runtime import DialogueManager, Executor, Session
+from studio.builds.artifacts import artifact_problem
 from studio.builds.models import Build
-from studio.builds.services import artifact_problem
 
 __all__ = ["ArtifactUnavailable", "Executor", "forget_session", "manager_for", "session_state"]
 

@@ -26,8 +26,8 @@ from simulator.text import Value
 from skillspec import Issue, SpecValidationError
 from skillspec.annotated import AnnotatedActionKind
 from studio.builds import selectors as build_selectors
+from studio.builds.artifacts import artifact_problem
 from studio.builds.models import Build
-from studio.builds.services import artifact_problem
 from studio.skills import services as skill_services
 from studio.skills.components import SAMPLE_DIALOGUES
 from studio.skills.models import SampleDialogue, Skill
