@@ -19,6 +19,7 @@ import numpy as np
 from skillspec import ContextEntity, DialogAct, EntityIds, EntitySource, Skill, result_id
 from skillspec.annotated import WAIT, AnnotatedActionKind
 from skillspec.catalogue import Catalogue
+from skillspec.index import by_name
 
 from .encoder import Encoded
 
@@ -139,8 +140,8 @@ class SkillIndex:
         self.arg_index = {k: i for i, k in enumerate(v.arg_keys)}
         self.field_index = {k: i for i, k in enumerate(v.result_fields)}
         self.bio_index = {t: i for i, t in enumerate(v.bio)}
-        self.apis = {a.name: a for a in skill.apis}
-        self.templates = {t.name: t for t in skill.response_templates}
+        self.apis = by_name(skill.apis)
+        self.templates = by_name(skill.response_templates)
         # Each action's arguments as (name, slot type, required, default).
         self.arguments: dict[str, list[tuple[str, str, bool, str | None]]] = {WAIT: []}
         for a in skill.apis:

@@ -8,6 +8,7 @@ import re
 from collections.abc import Mapping
 
 from skillspec import BuiltinType, Skill, sample_surface
+from skillspec.index import by_name
 
 from .protocols import ApiResult
 from .text import REFERENCE_DATE, Value
@@ -34,8 +35,8 @@ class MockBackend:
             raise ValueError(f"failure_rate must be between 0 and 1, not {failure_rate}")
         self.failure_rate = failure_rate
         self.today = today
-        self._apis = {a.name: a for a in reversed(skill.apis)}
-        self._slots = {s.name: s for s in reversed(skill.slot_types)}
+        self._apis = by_name(skill.apis)
+        self._slots = by_name(skill.slot_types)
 
     def call(self, api: str, arguments: Mapping[str, Value], rng: random.Random) -> ApiResult:
         """Result rows for calling ``api`` with ``arguments`` (argument name -> value).

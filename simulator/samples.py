@@ -69,6 +69,7 @@ from skillspec.annotated import (
     Source,
 )
 from skillspec.catalogue import catalogue_forms, form_key
+from skillspec.index import by_name
 
 from .backend import MockBackend
 from .protocols import ApiResult
@@ -110,12 +111,12 @@ class _Converter:
         self.today = today
         self.backend = backend
         self.hash = spec_hash(skill)
-        self.slots = {s.name: s for s in reversed(skill.slot_types)}
+        self.slots = by_name(skill.slot_types)
         self.forms: dict[str, dict[str, str]] = {}
         for st in reversed(skill.slot_types):
             self.forms[st.name] = catalogue_forms(st)
-        self.apis = {a.name: a for a in reversed(skill.apis)}
-        self.templates = {t.name: t for t in reversed(skill.response_templates)}
+        self.apis = by_name(skill.apis)
+        self.templates = by_name(skill.response_templates)
 
     def span_value(self, slot_type: str, text: str, given: str | None) -> str:
         if given is not None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from skillspec import Action, ActionKind, Api, BuiltinType, DialogAct, ResponseTemplate, Skill, SystemTurn, UserTurn
+from skillspec.index import by_name
 
 from .protocols import Question
 
@@ -156,7 +157,7 @@ class SkillIndex:
             question_rate=question_rate,
             skill=skill,
             apis=apis,
-            templates={t.name: t for t in reversed(skill.response_templates)},
+            templates=by_name(skill.response_templates),
             request_more=request_more,
             goodbyes=goodbyes,
             builtin_types={s.name: s.builtin for s in skill.slot_types if s.builtin is not None},
@@ -182,7 +183,7 @@ def _offer_placement(skill: Skill, apis: dict[str, ApiInfo]) -> dict[str, bool]:
     """
     with_results: Counter[str] = Counter()
     later: Counter[str] = Counter()
-    templates = {t.name: t for t in skill.response_templates}
+    templates = by_name(skill.response_templates)
     for d in skill.sample_dialogues:
         if d.test:
             continue
@@ -219,7 +220,7 @@ def _sample_questions(skill: Skill) -> tuple[list[Question], float]:
     informs (SGD: "What's the phone number?" -> ``inform_phone_number``). A chance is a user
     turn after a system turn that showed results, reported a success or answered a question.
     """
-    templates = {t.name: t for t in skill.response_templates}
+    templates = by_name(skill.response_templates)
     questions: dict[Question, None] = {}  # ordered set: same samples, same list
     chances = asked = 0
     for d in skill.sample_dialogues:
@@ -260,7 +261,7 @@ _ROLES = {
 def _template_uses(skill: Skill, apis: dict[str, ApiInfo]) -> Counter[tuple[str, CallRole, str]]:
     """How the sample dialogues answer each API call: (API, role, template) -> count."""
     uses: Counter[tuple[str, CallRole, str]] = Counter()
-    templates = {t.name: t for t in skill.response_templates}
+    templates = by_name(skill.response_templates)
     for d in skill.sample_dialogues:
         if d.test:
             continue

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from .index import by_name
 from .models import ActionKind, SampleDialogue, Skill, UserTurn
 
 
@@ -119,7 +120,7 @@ class ContextEntity:
 
 def dialogue_entities(skill: Skill, dialogue: SampleDialogue) -> list[ContextEntity]:
     """Every entity a sample dialogue introduces, in order of appearance."""
-    apis = {a.name: a for a in reversed(skill.apis)}
+    apis = by_name(skill.apis)
     out: list[ContextEntity] = []
     for t, turn in enumerate(dialogue.turns):
         if isinstance(turn, UserTurn):

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import pydantic
 
 from .catalogue import form_key
+from .index import by_name
 from .models import (
     ACTS_NEEDING_API,
     Action,
@@ -196,8 +197,8 @@ class _Checker:
         self.slot_types = {s.name for s in skill.slot_types}
         self.catalogues = {s.name: {v.value for v in s.values} for s in skill.slot_types if s.builtin is None}
         # The first of duplicate names wins, so only the duplicate itself is reported.
-        self.apis = {a.name: a for a in reversed(skill.apis)}
-        self.templates = {t.name: t for t in reversed(skill.response_templates)}
+        self.apis = by_name(skill.apis)
+        self.templates = by_name(skill.response_templates)
 
     def add(self, path: str, message: str) -> None:
         self.issues.append(Issue(path, message))
@@ -397,7 +398,7 @@ class _Checker:
         target: Any = self.apis.get(action.name) if action.kind is ActionKind.API else self.templates.get(action.name)
         if target is None:
             return
-        params = {p.name: p for p in target.arguments}
+        params = by_name(target.arguments)
         for name, ref in action.arguments.items():
             bpath = join_path(apath, "arguments", name)
             param = params.get(name)
@@ -443,6 +444,7 @@ def lint_skill(skill: Skill) -> list[Issue]:
     for i, api in enumerate(skill.apis):
         if api.name not in used:
             advice.append(Issue(join_path("apis", i), f"API {api.name!r} is called in no sample dialogue"))
+    apis, templates = by_name(skill.apis), by_name(skill.response_templates)
     for i, d in enumerate(skill.sample_dialogues):
         confirmed: set[str] = set()
         for t, turn in enumerate(d.turns):
@@ -450,11 +452,11 @@ def lint_skill(skill: Skill) -> list[Issue]:
                 continue
             for a, action in enumerate(turn.actions):
                 if action.kind is ActionKind.RESPONSE:
-                    tpl = next((x for x in skill.response_templates if x.name == action.name), None)
+                    tpl = templates.get(action.name)
                     if tpl is not None and tpl.act is DialogAct.CONFIRM_API and tpl.api:
                         confirmed.add(tpl.api)
                 else:
-                    api_ = next((x for x in skill.apis if x.name == action.name), None)
+                    api_ = apis.get(action.name)
                     if api_ is not None and api_.transactional and api_.name not in confirmed:
                         advice.append(
                             Issue(

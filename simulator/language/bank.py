@@ -15,6 +15,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from skillspec import BuiltinType, Skill, UserAct
+from skillspec.index import by_name
 
 from ..protocols import Outcome, UserTurnPlan
 from ..text import Mention, Segment, Value
@@ -156,7 +157,7 @@ class UtteranceBank(_SampleLearner):
 
     def __init__(self, skill: Skill, *, include_samples: bool = True) -> None:
         self.skill = skill
-        self._response_templates = {t.name: t for t in reversed(skill.response_templates)}
+        self._response_templates = by_name(skill.response_templates)
         self._builtin_types = {s.name: s.builtin for s in reversed(skill.slot_types)}
         self._argument_names = frozenset(arg.name for api in skill.apis for arg in api.arguments)
         seen: set[tuple[UserAct, str | None, tuple[Part, ...]]] = set()

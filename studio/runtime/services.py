@@ -25,6 +25,7 @@ from simulator.backend import MockBackend
 from simulator.text import Value
 from skillspec import Issue, SpecValidationError
 from skillspec.annotated import AnnotatedActionKind
+from skillspec.index import by_name
 from studio.builds import selectors as build_selectors
 from studio.builds.artifacts import artifact_problem
 from studio.builds.models import Build
@@ -132,7 +133,7 @@ def _turn_create_locked(*, session: ConversationSession, text: str) -> Conversat
 
 
 def _executor(*, session: ConversationSession, spec: skillspec.Skill, number: int) -> managers.Executor:
-    apis = {a.name: a for a in spec.apis}
+    apis = by_name(spec.apis)
     mock = MockBackend(spec)
     bindings: dict[str, ApiBinding] | None = None  # read at the turn's first call: most turns make none
     # The mock's draws depend on the session and the turn only: a replayed turn draws the same.
@@ -250,8 +251,8 @@ def turn_correct(*, turn: ConversationTurn, spans: Any, actions: Any) -> Convers
     session = turn.session
     spec = skillspec.Skill.model_validate(session.build.spec)
     slot_types = {s.name for s in spec.slot_types}
-    apis = {a.name: a for a in spec.apis}
-    templates = {t.name: t for t in spec.response_templates}
+    apis = by_name(spec.apis)
+    templates = by_name(spec.response_templates)
     issues: list[Issue] = []
     text = turn.text
     if not isinstance(spans, list):

@@ -19,6 +19,7 @@ from django.db import transaction
 import skillspec
 from skillspec import ActionKind, Issue, SpecValidationError, SystemTurn, UserTurn, join_path
 from skillspec.catalogue import catalogue_forms, form_key
+from skillspec.index import by_name
 
 from . import models, services
 from .components import SAMPLE_DIALOGUES
@@ -170,7 +171,7 @@ def dialogue_edit_user_turn(*, dialogue: models.SampleDialogue, turn: int, text:
 
 def _catalogue_value(skill: skillspec.Skill, slot_type: str, text: str) -> str | None:
     """The catalogue value that ``text`` is a synonym of, if it is one."""
-    st = next((s for s in skill.slot_types if s.name == slot_type), None)
+    st = by_name(skill.slot_types).get(slot_type)
     value = catalogue_forms(st).get(form_key(text)) if st is not None else None
     return None if value is None or form_key(value) == form_key(text) else value
 
@@ -360,9 +361,9 @@ def dialogue_argument_options(
     """
     target: skillspec.Api | skillspec.ResponseTemplate | None
     if kind == ActionKind.API.value:
-        target = next((a for a in skill.apis if a.name == name), None)
+        target = by_name(skill.apis).get(name)
     elif kind == ActionKind.RESPONSE.value:
-        target = next((t for t in skill.response_templates if t.name == name), None)
+        target = by_name(skill.response_templates).get(name)
     else:
         target = None
     if target is None:
@@ -458,8 +459,8 @@ def dialogue_transcript(*, skill: skillspec.Skill, dialogue: skillspec.SampleDia
     """The dialogue as the editor shows it: text split at spans, actions with each argument's binding."""
     colours = slot_type_colours(skill)
     labels = {e.id: entity_label(dialogue, e) for e in skillspec.dialogue_entities(skill, dialogue)}
-    apis = {a.name: a for a in skill.apis}
-    templates = {t.name: t for t in skill.response_templates}
+    apis = by_name(skill.apis)
+    templates = by_name(skill.response_templates)
     out = []
     for t, turn in enumerate(dialogue.turns):
         if isinstance(turn, UserTurn):
