@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import datetime
 import random
-import re
 from dataclasses import dataclass
 
 from skillspec import (
@@ -49,7 +48,6 @@ from skillspec import (
     SampleDialogue,
     Skill,
     SystemTurn,
-    UserAct,
     UserTurn,
     normalize,
     render,
@@ -71,17 +69,10 @@ from skillspec.annotated import (
 from skillspec.catalogue import catalogue_forms, form_key
 from skillspec.index import by_name
 
+from .acts import UserActs
 from .backend import MockBackend
 from .protocols import ApiResult
 from .text import REFERENCE_DATE, Value, choose_variant
-
-_YES = re.compile(
-    r"(yes|yeah|yep|yup|sure|ok|okay|correct|right|that's right|sounds good|go ahead|please do|do it|great|perfect"
-    r"|absolutely|definitely|of course)\b",
-    re.IGNORECASE,
-)
-_NO = re.compile(r"(no|nope|nah|not|don't|cancel)\b", re.IGNORECASE)
-_HANDLING = frozenset({DialogAct.REQUEST_ARGS, DialogAct.CONFIRM_ARGS, DialogAct.CONFIRM_API})
 
 
 @dataclass(frozen=True)
@@ -111,6 +102,7 @@ class _Converter:
         self.today = today
         self.backend = backend
         self.hash = spec_hash(skill)
+        self.user_acts = UserActs(skill)
         self.slots = by_name(skill.slot_types)
         self.forms: dict[str, dict[str, str]] = {}
         for st in reversed(skill.slot_types):
@@ -139,7 +131,7 @@ class _Converter:
                     value = self.span_value(s.slot_type, surface, s.value)
                     known[s.id] = _Known(t, Value(s.slot_type, value, surface))
                     spans.append(ASpan(start=s.start, end=s.end, slot_type=s.slot_type, value=value, entity=s.id))
-                acts = [a.value for a in self.infer_acts(d, t)]
+                acts = [a.value for a in self.user_acts.acts(d, t)]
                 turns.append(AUserTurn(text=turn.text, acts=acts, spans=spans))
             else:
                 turns.append(self.system_turn(d, t, turn, known, rng))
@@ -227,110 +219,3 @@ class _Converter:
             for act in other.actions
             for ref in act.arguments.values()
         )
-
-    # ------------------------------------------------------------ user acts
-
-    def about(self, turn: SystemTurn, acts: frozenset[DialogAct] | None = None) -> set[str]:
-        """APIs a system turn is about: those it calls and those of its responses (with an act in ``acts``)."""
-        out: set[str] = set()
-        for action in turn.actions:
-            if action.kind is ActionKind.API:
-                out.add(action.name)
-            elif (
-                (tpl := self.templates.get(action.name)) is not None
-                and tpl.api is not None
-                and (acts is None or tpl.act in acts)
-            ):
-                out.add(tpl.api)
-        return out
-
-    def response_apis(self, turn: SystemTurn, act: DialogAct) -> set[str]:
-        return {
-            tpl.api
-            for action in turn.actions
-            if action.kind is ActionKind.RESPONSE
-            and (tpl := self.templates.get(action.name)) is not None
-            and tpl.act is act
-            and tpl.api is not None
-        }
-
-    def infer_acts(self, d: SampleDialogue, t: int) -> list[UserAct]:
-        turn = d.turns[t]
-        assert isinstance(turn, UserTurn)
-        if t == 0:
-            return [UserAct.INVOKE]
-        prev = d.turns[t - 1] if isinstance(d.turns[t - 1], SystemTurn) else None
-        nxt = d.turns[t + 1] if t + 1 < len(d.turns) and isinstance(d.turns[t + 1], SystemTurn) else None
-        assert prev is None or isinstance(prev, SystemTurn)
-        assert nxt is None or isinstance(nxt, SystemTurn)
-        if nxt is not None and not turn.spans and self.response_apis_any(nxt, DialogAct.GOODBYE):
-            return [UserAct.GOODBYE]
-        acts: list[UserAct] = []
-        next_calls = {a.name for a in nxt.actions if a.kind is ActionKind.API} if nxt is not None else set()
-        handled = self.about(nxt, _HANDLING) if nxt is not None else set()
-        confirmed = (
-            self.response_apis(prev, DialogAct.CONFIRM_API) | self.response_apis(prev, DialogAct.CONFIRM_ARGS)
-            if prev is not None
-            else set()
-        )
-        offered = self.response_apis(prev, DialogAct.OFFER_API) if prev is not None else set()
-        if confirmed:
-            says_yes = not turn.spans and _YES.match(turn.text.strip()) is not None
-            acts.append(UserAct.AFFIRM if confirmed & next_calls or says_yes else UserAct.DENY)
-        elif offered:
-            acts.append(UserAct.AFFIRM if offered & (handled | next_calls) else UserAct.DENY)
-        elif not turn.spans and nxt is not None and self.repeats_a_call(d, t + 1):
-            acts.append(UserAct.REQUEST_MORE)
-        elif (handled | next_calls) - (self.about(prev) if prev is not None else set()):
-            acts.append(UserAct.INVOKE)
-        if turn.spans and UserAct.INVOKE not in acts:
-            acts.append(UserAct.CHANGE if self.changes(d, t) else UserAct.INFORM)
-        if not acts:
-            text = turn.text.strip()
-            acts.append(UserAct.AFFIRM if _YES.match(text) else UserAct.DENY if _NO.match(text) else UserAct.INFORM)
-        return acts
-
-    def response_apis_any(self, turn: SystemTurn, act: DialogAct) -> bool:
-        return any(
-            action.kind is ActionKind.RESPONSE
-            and (tpl := self.templates.get(action.name)) is not None
-            and tpl.act is act
-            for action in turn.actions
-        )
-
-    def _key(self, kind: ActionKind, name: str) -> str:
-        """What makes two actions' bindings comparable: the API they are about."""
-        if kind is ActionKind.API:
-            return name
-        tpl = self.templates.get(name)
-        return tpl.api if tpl is not None and tpl.api is not None else name
-
-    def repeats_a_call(self, d: SampleDialogue, t: int) -> bool:
-        turn = d.turns[t]
-        assert isinstance(turn, SystemTurn)
-        earlier = [
-            (a.name, a.arguments)
-            for other in d.turns[:t]
-            if isinstance(other, SystemTurn)
-            for a in other.actions
-            if a.kind is ActionKind.API
-        ]
-        return any(a.kind is ActionKind.API and (a.name, a.arguments) in earlier for a in turn.actions)
-
-    def changes(self, d: SampleDialogue, t: int) -> bool:
-        turn = d.turns[t]
-        assert isinstance(turn, UserTurn)
-        if t + 1 >= len(d.turns) or not isinstance(nxt := d.turns[t + 1], SystemTurn):
-            return False
-        mine = {s.id for s in turn.spans}
-        before: dict[tuple[str, str], set[str]] = {}
-        for other in d.turns[:t]:
-            if isinstance(other, SystemTurn):
-                for a in other.actions:
-                    for name, ref in a.arguments.items():
-                        before.setdefault((self._key(a.kind, a.name), name), set()).add(ref)
-        for a in nxt.actions:
-            for name, ref in a.arguments.items():
-                if ref in mine and (before.get((self._key(a.kind, a.name), name), set()) - {ref}):
-                    return True
-        return False

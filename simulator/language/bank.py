@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from skillspec import BuiltinType, Skill, UserAct
 from skillspec.index import by_name
 
+from ..acts import UserActs
 from ..protocols import Outcome, UserTurnPlan
 from ..text import Mention, Segment, Value
 from .grammar import _Article, _article_for, _Echo, _Option, _option, _plural_word, _RenderPart, _takes_on
@@ -135,20 +136,10 @@ class UtteranceBank(_SampleLearner):
     sample dialogues (test conversations excluded: they must stay unseen). A sample
     user turn is delexicalised: each span becomes a placeholder named after the one
     argument (of an API or a response template) its entity is bound to in the
-    dialogue, or after its slot type when it is bound to none or to several. Its act
-    is inferred from the system turns around it:
-
-    * the first user turn invokes the first API the dialogue calls;
-    * a turn with spans is a ``change`` when every span's argument was bound to
-      another entity before; an ``invoke`` of API X when the next system turn calls,
-      confirms or asks for arguments of X and nothing did before (or binds X to a
-      result of another API it was not bound to before: "book that one"); otherwise
-      an ``inform``;
-    * a turn without spans is a ``goodbye`` when the system only says goodbye next;
-      a ``request_more`` when the system calls an API again with the same arguments;
-      an ``invoke`` as above; an ``affirm`` after a confirmation or offer of API X
-      when the system then calls X (or, after an offer, confirms or asks for X's
-      arguments), a ``deny`` when it then does nothing with X; otherwise it is not used.
+    dialogue, or after its slot type when it is bound to none or to several. The act
+    (and, for ``invoke``, the API) it is a template of comes from the simulator's one
+    act-inference rule set: :meth:`simulator.acts.UserActs.template_key` projects the
+    acts that also become a converted sample's gold acts.
 
     An ``invoke`` template is *anaphoric* (for plans with ``anaphora``) when it says
     "it", "that", "this", "them", "those" or "these", or when, in its dialogue, the
@@ -158,6 +149,7 @@ class UtteranceBank(_SampleLearner):
     def __init__(self, skill: Skill, *, include_samples: bool = True) -> None:
         self.skill = skill
         self._response_templates = by_name(skill.response_templates)
+        self._user_acts = UserActs(skill)
         self._builtin_types = {s.name: s.builtin for s in reversed(skill.slot_types)}
         self._argument_names = frozenset(arg.name for api in skill.apis for arg in api.arguments)
         seen: set[tuple[UserAct, str | None, tuple[Part, ...]]] = set()
