@@ -5,6 +5,9 @@ space, argument and result-field keys). :class:`DialogueTracker` holds one dialo
 state (turns, entities, calls, bindings) and turns it into model inputs; training, the
 runtime and evaluation all drive the same tracker, so the features a model is trained on
 are the features it is served with.
+
+(Over 500 lines on purpose: the tracker's state and the features read from it stay side
+by side, so a feature cannot read state the runtime does not keep.)
 """
 
 from __future__ import annotations

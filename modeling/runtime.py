@@ -1,5 +1,8 @@
 """The runtime dialogue manager: load an artifact once, then answer user turns.
 
+(Just over 500 lines: the manager's loop and the typed turn records it writes and reads
+back, ``TurnResult`` and its parts, kept together as the one home of the turn format.)
+
 ::
 
     manager = DialogueManager.load("artifacts/flights")

@@ -6,6 +6,9 @@ thousand dialogues a second, JSON parsing included; it reports *every* inconsist
 ``turns[3].actions[0].arguments[1].entity``. The rules are listed in
 docs/annotated-dialogues.md ("What the checker enforces").
 
+(Over 500 lines on purpose: one replay of a dialogue, in one pass, over one state; the
+rules read each other's state, and each is a few lines of it.)
+
 Two judgement calls:
 
 * A built-in span (DATE, TIME, NUMBER) whose text :func:`skillspec.normalize` cannot read

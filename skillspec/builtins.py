@@ -3,7 +3,12 @@
 :func:`sample_surface` generates a realistic surface form with its canonical value
 (for the dialogue simulator); :func:`normalize` reads a surface form back into the
 canonical value (for the studio and the runtime). Every form the sampler produces is
-one that ``normalize`` reads back to the same value.
+one that ``normalize`` reads back to the same value. :func:`surface_forms` lists every
+way to say one canonical value.
+
+(One module of ~700 lines on purpose: reading and saying share the same word tables and
+date arithmetic, and the guarantee that every said form reads back is easiest to keep
+where both sides are.)
 
 Canonical values: DATE ``YYYY-MM-DD``, TIME ``HH:MM`` (24-hour), NUMBER a decimal
 integer. Relative dates are resolved against an explicit ``today``:
