@@ -82,7 +82,7 @@ class UserActs:
         if all(not isinstance(x, UserTurn) for x in turns[:t]):
             actions = [a for x in turns if isinstance(x, SystemTurn) for a in x.actions]
             called = next((a.name for a in actions if a.kind is ActionKind.API), None)
-            return called or next((api for a in actions if (api := self._api_of(a))), None)
+            return called or next((api for a in actions if (api := self.api_of(a))), None)
         prior = [a for x in turns[:t] if isinstance(x, SystemTurn) for a in x.actions]
         nxt = turns[t + 1] if t + 1 < len(turns) else None
         next_actions = list(nxt.actions) if isinstance(nxt, SystemTurn) else []
@@ -93,22 +93,22 @@ class UserActs:
             for a in x.actions
             if a.kind is ActionKind.API and a.id
         }
-        starts = [a for a in next_actions if a.kind is ActionKind.API or self._act_of(a) in _HANDLING]
+        starts = [a for a in next_actions if a.kind is ActionKind.API or self.act_of(a) in _HANDLING]
         engaged = {a.name for a in prior if a.kind is ActionKind.API} | {
-            api for a in prior if self._act_of(a) in _HANDLING and (api := self._api_of(a))
+            api for a in prior if self.act_of(a) in _HANDLING and (api := self.api_of(a))
         }
-        new_api = next((api for a in starts if (api := self._api_of(a)) and api not in engaged), None)
+        new_api = next((api for a in starts if (api := self.api_of(a)) and api not in engaged), None)
         if new_api is not None:
             return new_api
         # "Book that one": the API is now bound to another API's result than it was before.
         before: dict[tuple[str, str], set[str]] = {}
         for a in prior:
-            api = self._api_of(a)
-            if api is not None and (a.kind is ActionKind.API or self._act_of(a) in _HANDLING):
+            api = self.api_of(a)
+            if api is not None and (a.kind is ActionKind.API or self.act_of(a) in _HANDLING):
                 for arg, entity in a.arguments.items():
                     before.setdefault((api, arg), set()).add(entity)
         for a in starts:
-            api = self._api_of(a)
+            api = self.api_of(a)
             for arg, entity in a.arguments.items():
                 earlier_entities = before.get((api or "", arg))
                 if (
@@ -120,15 +120,17 @@ class UserActs:
                     return api
         prev = turns[t - 1] if isinstance(turns[t - 1], SystemTurn) else None
         about_prev = self.about(prev) if isinstance(prev, SystemTurn) else set()
-        return next((api for a in starts if (api := self._api_of(a)) and api not in about_prev), None)
+        return next((api for a in starts if (api := self.api_of(a)) and api not in about_prev), None)
 
-    def _api_of(self, action: Action) -> str | None:
+    def api_of(self, action: Action) -> str | None:
+        """The API an action is about: the one it calls, or its response template's."""
         if action.kind is ActionKind.API:
             return action.name
         tpl = self.templates.get(action.name)
         return tpl.api if tpl is not None else None
 
-    def _act_of(self, action: Action) -> DialogAct | None:
+    def act_of(self, action: Action) -> DialogAct | None:
+        """A response's dialog act (None for an API call or an unknown template)."""
         if action.kind is ActionKind.API:
             return None
         tpl = self.templates.get(action.name)

@@ -15,7 +15,6 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from skillspec import BuiltinType, Skill, UserAct
-from skillspec.index import by_name
 
 from ..acts import UserActs
 from ..protocols import Outcome, UserTurnPlan
@@ -148,7 +147,6 @@ class UtteranceBank(_SampleLearner):
 
     def __init__(self, skill: Skill, *, include_samples: bool = True) -> None:
         self.skill = skill
-        self._response_templates = by_name(skill.response_templates)
         self._user_acts = UserActs(skill)
         self._builtin_types = {s.name: s.builtin for s in reversed(skill.slot_types)}
         self._argument_names = frozenset(arg.name for api in skill.apis for arg in api.arguments)

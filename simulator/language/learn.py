@@ -5,15 +5,14 @@ that read sample dialogues: delexicalising a user turn into a template
 (``_delexicalise``), filing it under the act and API it performs (the simulator's one
 act-inference rule set, :class:`simulator.acts.UserActs`), and collecting the
 bare reactions sample users give to results and to a success (``_sample_reactions``).
-The bank inherits them; it sets ``_response_templates`` itself.
+The bank inherits them; it sets ``_user_acts`` (the skill's :class:`~simulator.acts.UserActs`) itself.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
-from skillspec import ActionKind, DialogAct, ResponseTemplate, SampleDialogue, SystemTurn, UserAct, UserTurn
-from skillspec.models import Action
+from skillspec import ActionKind, DialogAct, SampleDialogue, SystemTurn, UserAct, UserTurn
 
 from ..acts import UserActs
 from ..protocols import Outcome
@@ -25,20 +24,7 @@ _RESULT_ACTS = frozenset({DialogAct.OFFER, DialogAct.INFORM})
 class _SampleLearner:
     """The sample-dialogue part of :class:`~simulator.language.bank.UtteranceBank`."""
 
-    _response_templates: dict[str, ResponseTemplate]
     _user_acts: UserActs
-
-    def _action_api(self, action: Action) -> str | None:
-        if action.kind is ActionKind.API:
-            return action.name
-        t = self._response_templates.get(action.name)
-        return t.api if t is not None else None
-
-    def _action_act(self, action: Action) -> DialogAct | None:
-        if action.kind is ActionKind.API:
-            return None
-        t = self._response_templates.get(action.name)
-        return t.act if t is not None else None
 
     def _sample_templates(self, d: int, dialogue: SampleDialogue) -> Iterator[Template]:
         turns = dialogue.turns
@@ -68,7 +54,7 @@ class _SampleLearner:
                         anaphoric = not _ANAPHORIC_WORDS.isdisjoint(_words(parts)) or any(
                             "." in entity and call_api.get(entity.split(".")[0]) != api and arg not in mentioned
                             for a in next_actions
-                            if self._action_api(a) == api
+                            if self._user_acts.api_of(a) == api
                             for arg, entity in a.arguments.items()
                         )
                     yield Template(act, api, parts, slots, f"sample_dialogues[{d}].turns[{i}]", anaphoric)
@@ -83,8 +69,8 @@ class _SampleLearner:
                 continue
             if not (isinstance(before, SystemTurn) and isinstance(after, SystemTurn)):
                 continue
-            shown = {self._action_act(a) for a in before.actions}
-            then = {self._action_act(a) for a in after.actions}
+            shown = {self._user_acts.act_of(a) for a in before.actions}
+            then = {self._user_acts.act_of(a) for a in after.actions}
             if then == {DialogAct.OFFER_API} and DialogAct.OFFER_API not in shown and shown & _RESULT_ACTS:
                 yield Outcome.RESULTS, turn.text
             elif then == {DialogAct.REQUEST_MORE} and shown & {DialogAct.NOTIFY_SUCCESS, DialogAct.INFORM}:
