@@ -25,6 +25,7 @@ A time with neither am/pm nor a part of the day ("in the evening") is read as a
 from __future__ import annotations
 
 import datetime
+import functools
 import random
 import re
 
@@ -217,17 +218,23 @@ def _normalize_number(s: str) -> str | None:
     return None if n is None else str(n)
 
 
-def _sample_number(rng: random.Random) -> tuple[str, str]:
-    n = rng.choices(
+def _sample_number(rng: random.Random) -> int:
+    n: int = rng.choices(
         [rng.randint(1, 4), rng.randint(5, 12), rng.randint(13, 99), rng.randint(100, 999)],
         weights=[6, 3, 1, 0.2],
     )[0]
-    forms = [str(n), str(n), number_words(n)]
+    return n
+
+
+def _number_groups(n: int, rng: random.Random | None) -> list[tuple[float, list[str]]]:
+    forms = [str(n), str(n)]
+    if 0 <= n < 1000:
+        forms.append(number_words(n))
     if n == 12:
         forms.append("a dozen")
     if 20 < n < 100 and n % 10:
         forms.append(number_words(n).replace("-", " "))
-    return rng.choice(forms), str(n)
+    return [(1, forms)]
 
 
 # ---------------------------------------------------------------- dates
@@ -347,9 +354,15 @@ def _parse_date(s: str, today: datetime.date) -> datetime.date | None:
     return None
 
 
-def _sample_date(rng: random.Random, today: datetime.date) -> tuple[str, str]:
+def _sample_date(rng: random.Random, today: datetime.date) -> datetime.date:
     delta = rng.choices([rng.randint(0, 2), rng.randint(0, 13), rng.randint(0, 330)], weights=[3, 4, 4])[0]
-    d = today + datetime.timedelta(days=delta)
+    return today + datetime.timedelta(days=delta)
+
+
+def _date_groups(d: datetime.date, today: datetime.date, rng: random.Random | None) -> list[tuple[float, list[str]]]:
+    """Ways to say ``d``, in weighted groups; with ``rng`` the month-day group uses one drawn
+    wording of the day, without it every wording (for :func:`surface_forms`)."""
+    delta = (d - today).days
     # Not strftime: its names follow the process locale.
     month = MONTH_NAMES[d.month - 1]
     short = month[:3]
@@ -371,16 +384,16 @@ def _sample_date(rng: random.Random, today: datetime.date) -> tuple[str, str]:
     elif delta <= 13:
         groups.append((3, [f"next {weekday}"]))
     if _next_month_day(today, d.month, d.day) == d:
-        day = rng.choice(day_forms)
+        days = [rng.choice(day_forms)] if rng is not None else list(dict.fromkeys(day_forms))
         groups.append(
             (
                 4,
                 [
-                    f"{month} {day}",
+                    *(f"{month} {day}" for day in days),
                     f"{month} the {_ordinal_suffix(d.day)}",
                     f"{short} {d.day}",
-                    f"{day} of {month}",
-                    f"the {day} of {month}",
+                    *(f"{day} of {month}" for day in days),
+                    *(f"the {day} of {month}" for day in days),
                     f"{d.day} {month}",
                     f"{d.month}/{d.day}",
                 ],
@@ -399,8 +412,7 @@ def _sample_date(rng: random.Random, today: datetime.date) -> tuple[str, str]:
             ],
         )
     )
-    forms = rng.choices([g for _, g in groups], weights=[w for w, _ in groups])[0]
-    return rng.choice(forms), d.isoformat()
+    return groups
 
 
 # ---------------------------------------------------------------- times
@@ -509,10 +521,15 @@ def _minute_words(minute: int) -> str:
     return f"oh {_UNITS[minute]}" if minute < 10 else number_words(minute)
 
 
-def _sample_time(rng: random.Random) -> tuple[str, str]:
+def _sample_time(rng: random.Random) -> tuple[int, int]:
     hour = rng.choices([rng.randint(6, 22), rng.randint(0, 23)], weights=[5, 1])[0]
     minute = rng.choices([0, 30, 15, 45, rng.choice([5, 10, 20, 25, 35, 40, 50, 55])], weights=[6, 4, 2, 2, 1])[0]
-    canonical = f"{hour:02d}:{minute:02d}"
+    return hour, minute
+
+
+def _time_groups(hour: int, minute: int, rng: random.Random | None) -> list[tuple[float, list[str]]]:
+    """Ways to say ``hour:minute``, in weighted groups; with ``rng`` one drawn spelling of am/pm
+    and of the optional "ten past", without it every one (for :func:`surface_forms`)."""
     h12 = hour % 12 or 12
     word = number_words(h12)
     mer = "am" if hour < 12 else "pm"
@@ -525,13 +542,13 @@ def _sample_time(rng: random.Random) -> tuple[str, str]:
     groups: list[tuple[float, list[str]]] = [(2, [f"{hour:02d}:{minute:02d}", f"{hour}:{minute:02d}"])]
     clock = f"{h12}" if minute == 0 else f"{h12}:{minute:02d}"
     spoken = word if minute == 0 else f"{word} {_minute_words(minute)}"
-    m_ = rng.choice(mer_forms)
-    groups.append((5, [f"{clock} {m_}", f"{clock}{m_}", f"{spoken} {m_}"]))
+    mers = [rng.choice(mer_forms)] if rng is not None else list(dict.fromkeys(mer_forms))
+    groups.append((5, [f for m_ in mers for f in (f"{clock} {m_}", f"{clock}{m_}", f"{spoken} {m_}")]))
     if part:
         phrases = [f"{clock} {part}", f"{spoken} {part}"]
         if minute == 0:
             phrases.append(f"{word} o'clock {part}")
-        if minute in (15, 30) or (minute in (5, 10, 20, 25) and rng.random() < 0.5):
+        if minute in (15, 30) or (minute in (5, 10, 20, 25) and (rng is None or rng.random() < 0.5)):
             amount = {15: "quarter", 30: "half"}.get(minute, number_words(minute))
             phrases.append(f"{amount} past {word} {part}")
         groups.append((3, phrases))
@@ -559,75 +576,27 @@ def _sample_time(rng: random.Random) -> tuple[str, str]:
         groups.append((4, ["noon", "midday", "12 noon"]))
     if (hour, minute) == (0, 0):
         groups.append((4, ["midnight"]))
-    forms = rng.choices([g for _, g in groups], weights=[w for w, _ in groups])[0]
-    return rng.choice(forms), canonical
+    return groups
 
 
-# ---------------------------------------------------------------- every way to say one value
-# ``_sample_*`` above draw a value and one way to say it, weighted like real users; these list
-# every way this module says a given canonical value (a simulated user repeating it, or saying
-# a value its goal already holds), from the same vocabulary.
+# ---------------------------------------------------------------- saying one value
+# One generator of phrasings per type (the ``_*_groups`` above); drawing a value and saying
+# it (``sample_surface``), saying a given value (``say``) and listing every way to say it
+# (``surface_forms``) all read it.
 
 
-def _date_forms(d: datetime.date, today: datetime.date) -> list[str]:
-    delta = (d - today).days
-    month, weekday, day = MONTH_NAMES[d.month - 1], WEEKDAY_NAMES[d.weekday()], _ordinal_suffix(d.day)
-    forms = {0: ["today"], 1: ["tomorrow"], 2: ["the day after tomorrow"]}.get(delta, [])
-    if 2 <= delta <= 30:
-        forms += [f"in {delta} days", f"in {number_words(delta)} days"]
-    if delta == 7:
-        forms.append("in a week")
-    if 0 <= delta <= 6:
-        forms += [f"this {weekday}", weekday]
-    elif 7 <= delta <= 13:
-        forms.append(f"next {weekday}")
-    forms += [
-        f"{month} {day}",
-        f"{month} {day}",
-        f"{month} {d.day}",
-        f"the {day} of {month}",
-        f"{day} of {month}",
-        f"{month[:3]} {d.day}",
-        f"{d.month}/{d.day}",
-        f"the {day}",
-        f"{month} {day}, {d.year}",
-        f"{d.month}/{d.day}/{d.year}",
-        d.isoformat(),
-    ]
-    return forms
-
-
-def _time_forms(hour: int, minute: int) -> list[str]:
-    h12 = hour % 12 or 12
-    word = number_words(h12)
-    mer = "am" if hour < 12 else "pm"
-    clock = f"{h12}" if minute == 0 else f"{h12}:{minute:02d}"
-    spoken = word if minute == 0 else f"{word} {_minute_words(minute)}"
-    forms = [f"{clock} {mer}", f"{clock} {mer}", f"{clock}{mer}", f"{spoken} {mer}", f"{hour:02d}:{minute:02d}"]
-    part = _part_of_day(hour)
-    if part:
-        forms += [f"{clock} {part}", f"{spoken} {part}"]
-        if minute == 0:
-            forms.append(f"{word} o'clock {part}")
-        if minute in (15, 30):
-            forms.append(f"{'quarter' if minute == 15 else 'half'} past {word} {part}")
-    if minute == 45:
-        nxt = (hour + 1) % 24
-        forms.append(f"quarter to {number_words(nxt % 12 or 12)} {'am' if nxt < 12 else 'pm'}")
-    if (hour, minute) == (12, 0):
-        forms += ["noon", "midday"]
-    if (hour, minute) == (0, 0):
-        forms.append("midnight")
-    return forms
-
-
-def _number_forms(n: int) -> list[str]:
-    forms = [str(n), str(n)]
-    if 0 <= n < 1000:
-        forms.append(number_words(n))
-    if n == 12:
-        forms.append("a dozen")
-    return forms
+def _groups(
+    kind: BuiltinType, value: str, today: datetime.date, rng: random.Random | None
+) -> list[tuple[float, list[str]]]:
+    try:
+        if kind is BuiltinType.DATE:
+            return _date_groups(datetime.date.fromisoformat(value), today, rng)
+        if kind is BuiltinType.TIME:
+            hh, mm = value.split(":")
+            return _time_groups(int(hh), int(mm), rng)
+        return _number_groups(int(value), rng)
+    except ValueError:
+        return []
 
 
 # ---------------------------------------------------------------- public API
@@ -662,25 +631,38 @@ def sample_surface(builtin: BuiltinType | str, rng: random.Random, *, today: dat
     """
     kind = BuiltinType(builtin)
     if kind is BuiltinType.DATE:
-        return _sample_date(rng, today)
-    if kind is BuiltinType.TIME:
-        return _sample_time(rng)
-    return _sample_number(rng)
+        value = _sample_date(rng, today).isoformat()
+    elif kind is BuiltinType.TIME:
+        value = "{:02d}:{:02d}".format(*_sample_time(rng))
+    else:
+        value = str(_sample_number(rng))
+    return say(kind, value, rng, today=today), value
+
+
+def say(builtin: BuiltinType | str, value: str, rng: random.Random, *, today: datetime.date) -> str:
+    """One realistic way to say the canonical ``builtin`` value (weighted like real users), always
+    one that :func:`normalize` reads back to ``value``; ``value`` itself when no other is."""
+    kind = BuiltinType(builtin)
+    groups = [(w, fs) for w, g in _groups(kind, value, today, rng) if (fs := _reads_back(kind, g, value, today))]
+    if not groups:
+        return value
+    forms = rng.choices([g for _, g in groups], weights=[w for w, _ in groups])[0]
+    return rng.choice(forms)
 
 
 def surface_forms(builtin: BuiltinType | str, value: str, *, today: datetime.date) -> tuple[str, ...]:
-    """Every way this module says the canonical ``builtin`` value, in a fixed order (a form may
-    repeat: it is said more often); only forms that :func:`normalize` reads back to ``value``.
-    Empty when ``value`` is not a canonical value of the type."""
+    """Every way :func:`say` may say the canonical ``builtin`` value, each once, in a fixed
+    order; empty when ``value`` is not a canonical value of the type."""
     kind = BuiltinType(builtin)
-    try:
-        if kind is BuiltinType.DATE:
-            candidates = _date_forms(datetime.date.fromisoformat(value), today)
-        elif kind is BuiltinType.TIME:
-            hh, mm = value.split(":")
-            candidates = _time_forms(int(hh), int(mm))
-        else:
-            candidates = _number_forms(int(value))
-    except ValueError:
-        return ()
-    return tuple(f for f in candidates if normalize(kind, f, today=today) == value)
+    forms = (f for _, g in _groups(kind, value, today, None) for f in _reads_back(kind, g, value, today))
+    return tuple(dict.fromkeys(forms))
+
+
+def _reads_back(kind: BuiltinType, forms: list[str], value: str, today: datetime.date) -> list[str]:
+    return [f for f in forms if _normalized(kind, f, today) == value]
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _normalized(kind: BuiltinType, text: str, today: datetime.date) -> str | None:
+    # The simulator says the same few thousand forms over and over: read each once.
+    return normalize(kind, text, today=today)

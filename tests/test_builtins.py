@@ -241,3 +241,20 @@ def test_a_value_that_is_not_canonical_has_no_forms():
     assert surface_forms("DATE", "tomorrow", today=today) == ()
     assert surface_forms("TIME", "6pm", today=today) == ()
     assert surface_forms("NUMBER", "two", today=today) == ()
+
+
+def test_saying_any_canonical_value_reads_back_to_it():
+    from skillspec.builtins import say
+
+    today, rng, said = datetime.date(2026, 1, 15), random.Random(11), 0
+    values = [("DATE", (today + datetime.timedelta(days=d)).isoformat()) for d in range(-400, 401, 7)]
+    values += [("TIME", f"{h:02d}:{m:02d}") for h in range(24) for m in (0, 5, 15, 30, 45, 50)]
+    values += [("NUMBER", str(n)) for n in (*range(0, 40), 99, 100, 999, 1000, 12345)]
+    for builtin, value in values:
+        for _ in range(5):
+            text = say(builtin, value, rng, today=today)
+            assert normalize(builtin, text, today=today) == value, (builtin, value, text)
+            said += 1
+    assert said == 5 * len(values) > 1000
+    # A value that is no canonical value is said as it is.
+    assert say("DATE", "soonish", rng, today=today) == "soonish"

@@ -2,9 +2,9 @@
 
 :class:`ValueSampler` draws a catalogue value (said as itself or one of its synonyms)
 or a built-in DATE/TIME/NUMBER, and says a known value again in another way. The
-built-in surface forms come from :func:`skillspec.builtins.surface_forms`, which keeps
-only those that normalise back to the canonical value, so a span's value is always what
-its text means. ``DEFAULT_TODAY`` is the date relative dates are said against.
+built-in value is said by :func:`skillspec.builtins.say`, the one generator of phrasings,
+which says only what normalises back to the canonical value, so a span's value is always
+what its text means. ``DEFAULT_TODAY`` is the date relative dates are said against.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import datetime
 import random
 
 from skillspec import BuiltinType, Skill, sample_surface
-from skillspec.builtins import surface_forms
+from skillspec.builtins import say
 
 from ..text import REFERENCE_DATE, Value
 
@@ -44,7 +44,6 @@ class ValueSampler:
                 entries = tuple((v.value, tuple(v.synonyms)) for v in st.values)
                 self._values[st.name] = entries
                 self._synonyms[st.name] = {value: syns for value, syns in reversed(entries)}
-        self._forms: dict[tuple[BuiltinType, str], tuple[str, ...]] = {}
 
     def canonical_values(self, slot_type: str) -> list[str]:
         """The catalogue values of ``slot_type`` (empty for a built-in type)."""
@@ -83,8 +82,7 @@ class ValueSampler:
         """
         builtin = self._builtins.get(slot_type)
         if builtin is not None:
-            forms = self._builtin_forms(builtin, value)
-            return Value(slot_type, value, forms[rng.randrange(len(forms))] if forms else value)
+            return Value(slot_type, value, say(builtin, value, rng, today=self.today))
         synonyms = self._synonyms.get(slot_type, {}).get(value)
         if synonyms is None:
             return Value(slot_type, value, value)
@@ -94,11 +92,3 @@ class ValueSampler:
         if synonyms and rng.random() < self.synonym_rate:
             return synonyms[rng.randrange(len(synonyms))]
         return value
-
-    def _builtin_forms(self, builtin: BuiltinType, value: str) -> tuple[str, ...]:
-        key = (builtin, value)
-        forms = self._forms.get(key)
-        if forms is None:
-            # Only forms that read back to the value: the span's value must be what the text means.
-            forms = self._forms[key] = surface_forms(builtin, value, today=self.today)
-        return forms
