@@ -345,6 +345,13 @@ def _parse_date(s: str, today: datetime.date) -> datetime.date | None:
             return this + datetime.timedelta(days=7) if m.group(1) == "next" else this
     if s.startswith("the ") and (day := _day_number(s[4:])) is not None:
         return _next_day_of_month(today, day)
+    # "the 13th of this month", "the 2nd of next month"
+    if m := re.fullmatch(rf"(?:the )?({_DAY}) of (this|next) month", s):
+        day = _day_number(m.group(1))
+        year, month = today.year, today.month
+        if m.group(2) == "next":
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        return None if day is None else _date_or_none(year, month, day)
     # "March 3rd", "March the 3rd", "Mar 3 2026"
     if m := re.fullmatch(rf"({_MONTH}) (?:the )?({_DAY})(?: (\d{{4}}))?", s):
         return _month_day_year(_month_number(m.group(1)), _day_number(m.group(2)), m.group(3), today)

@@ -258,3 +258,20 @@ def test_saying_any_canonical_value_reads_back_to_it():
     assert said == 5 * len(values) > 1000
     # A value that is no canonical value is said as it is.
     assert say("DATE", "soonish", rng, today=today) == "soonish"
+
+
+@pytest.mark.parametrize(
+    ("text", "today", "value"),
+    [
+        ("the 13th of this month", datetime.date(2019, 3, 1), "2019-03-13"),
+        ("13th of next month", datetime.date(2019, 3, 1), "2019-04-13"),
+        ("the 5th of next month", datetime.date(2025, 12, 20), "2026-01-05"),  # over the year end
+        ("the second of this month", datetime.date(2026, 1, 15), "2026-01-02"),  # even when past
+    ],
+)
+def test_a_day_of_this_or_next_month(text, today, value):
+    assert normalize(DATE, text, today=today) == value
+
+
+def test_a_day_the_month_does_not_have_is_no_date():
+    assert normalize(DATE, "the 31st of next month", today=datetime.date(2019, 3, 1)) is None  # April
