@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 
 from skillspec import ActionKind, DialogAct, SampleDialogue, Skill, SystemTurn, UserAct, UserTurn
+from skillspec.context import base_id, split_result_id
 from skillspec.index import by_name
 from skillspec.models import Action
 
@@ -112,8 +113,8 @@ class UserActs:
             for arg, entity in a.arguments.items():
                 earlier_entities = before.get((api or "", arg))
                 if (
-                    "." in entity
-                    and call_api.get(entity.split(".")[0]) not in (None, api)
+                    split_result_id(entity) is not None
+                    and call_api.get(base_id(entity)) not in (None, api)
                     and earlier_entities is not None
                     and entity not in earlier_entities
                 ):

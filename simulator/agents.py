@@ -17,6 +17,7 @@ from skillspec import (
     UserAct,
     result_id,
 )
+from skillspec.context import result_field
 
 from .protocols import ApiResult, Goal, Outcome, Phenomenon, Question, SystemAction, Task, UserTurnPlan, ValueSource
 from .skillindex import CallRole, SkillIndex
@@ -394,7 +395,7 @@ class RuleSystem:
             bindings: dict[str, str] = {}
             for arg in template.arguments:
                 entity = next(
-                    (e for e in results if e.id.split(".", 1)[1] == arg.name and e.slot_type == arg.slot_type), None
+                    (e for e in results if result_field(e.id) == arg.name and e.slot_type == arg.slot_type), None
                 ) or next((e for e in results if e.slot_type == arg.slot_type), None)
                 if entity is None:
                     return []
@@ -439,7 +440,7 @@ class RuleSystem:
                     eid = result_id(call_id, arg.name)
                 else:
                     eid = next(
-                        (f"{call_id}.{f}" for f, st in api.returns.items() if st == arg.slot_type),
+                        (result_id(call_id, f) for f, st in api.returns.items() if st == arg.slot_type),
                         None,
                     )
                 if eid is not None and eid not in self.ctx.entities:

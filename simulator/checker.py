@@ -60,6 +60,7 @@ from skillspec import (
 )
 from skillspec.annotated import FORMAT, WAIT, AnnotatedActionKind, AnnotatedDialogue
 from skillspec.catalogue import catalogue_forms, form_key
+from skillspec.context import result_id
 
 from .text import REFERENCE_DATE
 
@@ -458,7 +459,7 @@ class Checker:
                 add(Issue(f"turns[{t}].actions[{a}].results[{k}].field", why))
                 continue
             seen.add(name)
-            entity = f"{call_id}.{name}"
+            entity = result_id(call_id, name)
             if r["entity"] != entity:
                 add(
                     Issue(

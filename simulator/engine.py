@@ -9,6 +9,7 @@ from typing import Any
 
 from skillspec import ActionKind, ContextEntity, Skill, UserAct, render, spec_hash
 from skillspec.annotated import FORMAT, WAIT, AnnotatedActionKind
+from skillspec.context import result_field
 
 from .agents import AgendaUser, Context, RuleSystem, UserBehaviour
 from .backend import MockBackend
@@ -136,7 +137,7 @@ class Simulator:
                 arguments.append({"name": name, "entity": eid, "turn": e.turn, "value": e.value})
             if action.kind is ActionKind.API:
                 results = [
-                    {"entity": e.id, "field": e.id.split(".", 1)[1], "slot_type": e.slot_type, "value": e.value}
+                    {"entity": e.id, "field": result_field(e.id), "slot_type": e.slot_type, "value": e.value}
                     for e in ctx.entities.values()
                     if e.id.startswith(f"{action.call_id}.")
                 ]

@@ -67,6 +67,7 @@ from skillspec.annotated import (
     Source,
 )
 from skillspec.catalogue import catalogue_forms, form_key
+from skillspec.context import result_id
 from skillspec.index import by_name
 
 from .acts import UserActs
@@ -194,7 +195,7 @@ class _Converter:
         out = []
         for ret in api.returns:
             value = row[ret.name]
-            entity = f"{call_id}.{ret.name}"
+            entity = result_id(call_id, ret.name)
             # Responses show a result by its value: the annotation keeps no other surface form.
             known[entity] = _Known(t, Value(ret.slot_type, value.value, value.value))
             out.append(AResult(entity=entity, field=ret.name, slot_type=ret.slot_type, value=value.value))

@@ -50,16 +50,17 @@ class Catalogue:
     def __init__(self, skill: Skill, *, today: datetime.date) -> None:
         self.today = today
         self.builtin = {s.name: s.builtin for s in skill.slot_types if s.builtin is not None}
-        self.lookup: dict[str, dict[str, str]] = {}  # slot type -> lower-cased phrase -> canonical value
+        self.lookup: dict[str, dict[str, str]] = {}  # slot type -> form_key of a phrase -> canonical value
         self.phrases: dict[tuple[str, ...], set[str]] = {}  # word tuple -> slot types
         self.partial: dict[str, dict[tuple[str, ...], set[str]]] = {}  # slot type -> words or initials -> values
         self.date_refs: dict[str, tuple[datetime.date, ...]] = {}  # ISO-date catalogues -> reference dates
         for s in skill.slot_types:
             table = self.lookup.setdefault(s.name, {})
+            for key, value in catalogue_forms(s).items():
+                table.setdefault(key, value)
             partial = self.partial.setdefault(s.name, {})
             for v in s.values:
                 for phrase in (v.value, *v.synonyms):
-                    table.setdefault(form_key(phrase), v.value)
                     words = tuple(w.lower() for w in _WORD.findall(phrase) if w.isalnum())
                     if not words:
                         continue

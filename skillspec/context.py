@@ -48,6 +48,16 @@ def result_id(call: str, field: str) -> str:
     return f"{call}.{field}"
 
 
+def base_id(entity: str) -> str:
+    """The id an entity's id starts with: its call's for a result (``c2`` of ``c2.price``), its own for a span."""
+    return entity.partition(".")[0]
+
+
+def result_field(entity: str) -> str:
+    """The field of a result's id (``price`` of ``c2.price``); empty for a span's."""
+    return entity.partition(".")[2]
+
+
 def split_result_id(entity: str) -> tuple[str, str] | None:
     """``(call id, field)`` of a result entity's id; None for a span's."""
     call, dot, field = entity.partition(".")
@@ -73,13 +83,11 @@ class EntityIds:
         """Whether ``entity`` (a span, call or result id) is taken."""
         if not isinstance(entity, str):
             return False
-        parts = split_result_id(entity)
-        return (parts[0] if parts else entity) in self._taken
+        return base_id(entity) in self._taken
 
     def take(self, entity: str) -> None:
         """Mark ``entity`` (a span, call or result id) as used."""
-        parts = split_result_id(entity)
-        self._taken.add(parts[0] if parts else entity)
+        self._taken.add(base_id(entity))
 
     def copy(self) -> EntityIds:
         """An allocator in this one's state (to go back to: a tracker's checkpoint)."""

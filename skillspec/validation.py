@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import pydantic
 
 from .catalogue import form_key
+from .context import base_id, result_id
 from .index import by_name
 from .models import (
     ACTS_NEEDING_API,
@@ -385,7 +386,7 @@ class _Checker:
                 elif api is not None:
                     ids[action.id] = (t, "")
                     for r in api.returns:
-                        ids[f"{action.id}.{r.name}"] = (t, r.slot_type)
+                        ids[result_id(action.id, r.name)] = (t, r.slot_type)
             else:
                 if action.name not in self.templates:
                     self.add(join_path(apath, "name"), f"unknown response template {action.name!r}")
@@ -423,7 +424,7 @@ class _Checker:
 
     @staticmethod
     def _call_index(d: SampleDialogue, t: int, ref: str) -> int:
-        call_id = ref.split(".", 1)[0]
+        call_id = base_id(ref)
         turn = d.turns[t]
         assert isinstance(turn, SystemTurn)
         return next(i for i, act in enumerate(turn.actions) if act.id == call_id)

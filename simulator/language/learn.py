@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 
 from skillspec import ActionKind, DialogAct, SampleDialogue, SystemTurn, UserAct, UserTurn
+from skillspec.context import base_id, split_result_id
 
 from ..acts import UserActs
 from ..protocols import Outcome
@@ -52,7 +53,9 @@ class _SampleLearner:
                     if act is UserAct.INVOKE and api is not None:
                         mentioned = {n for n, _ in slots}
                         anaphoric = not _ANAPHORIC_WORDS.isdisjoint(_words(parts)) or any(
-                            "." in entity and call_api.get(entity.split(".")[0]) != api and arg not in mentioned
+                            split_result_id(entity) is not None
+                            and call_api.get(base_id(entity)) != api
+                            and arg not in mentioned
                             for a in next_actions
                             if self._user_acts.api_of(a) == api
                             for arg, entity in a.arguments.items()

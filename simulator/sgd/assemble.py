@@ -41,6 +41,7 @@ from skillspec.annotated import (
     AUserTurn,
     Source,
 )
+from skillspec.context import result_field
 
 from .catalogue import _Catalogue
 from .convert import MAX_VARIANT
@@ -266,7 +267,7 @@ def _gold(
                         results=[
                             AResult(
                                 entity=e.id,
-                                field=e.id.split(".", 1)[1],
+                                field=result_field(e.id),
                                 slot_type=e.slot_type,
                                 value=e.value,
                             )

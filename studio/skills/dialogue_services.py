@@ -80,7 +80,7 @@ def _bindings_to(data: dict[str, Any], ids: set[str], *, after: int = -1) -> lis
             continue
         for a, action in enumerate(turn.get("actions", [])):
             for arg, ref in action["arguments"].items():
-                if ref in ids or ref.split(".", 1)[0] in ids:
+                if ref in ids or skillspec.base_id(ref) in ids:
                     issues.append(
                         Issue(
                             join_path("turns", t, "actions", a, "arguments", arg),
