@@ -1,13 +1,22 @@
-"""The models' acceptance run, through the documented commands.
+"""The models' acceptance run on real people's dialogues, through the documented commands.
 
-1. examples/flights.json: simulate N training dialogues and 1,000 held-out ones (another
-   seed), train, evaluate on the held-out ones.
-2. For each SGD service: import it with K sample dialogues; train on the samples alone and
-   on N simulated dialogues; evaluate both on the rest of the service's real dialogues.
+1. examples/flights.json (unless ``--no-flights``): the default preset's simulated dialogues and
+   1,000 held-out ones (another seed); train, evaluate on the held-out ones.
+2. For each SGD service: import it with K sample dialogues (the file's first K). The service's
+   other dialogues are split by dialogue id, in the file's order, into a fixed *reference-training*
+   half (every other one, from the first) and an *evaluation* half (the others). Three rows, all
+   evaluated on the evaluation half:
 
-    .venv/bin/python bench/bench_models.py [--sgd ../shared/sgd] [-n 10000] [--only flights Homes_1 ...]
+   * ``samples``: trained on the K samples alone;
+   * ``default``: the studio's default build (``modeling.presets``): simulate, train on the
+     simulated dialogues and the samples (``modeling train``'s recipe);
+   * ``reference``: the same models trained on the reference half's real dialogues (and the samples):
+     what real data would give.
 
-Prints a Markdown table (and writes every metrics file under --work).
+    .venv/bin/python bench/bench_models.py [--sgd ../shared/sgd] [--services A B ...] [--json out.json]
+
+Prints a Markdown table, the importer's coverage and the issue's bars, and writes JSON (``--json``,
+by default ``--work``/results.json) with every row's metrics.
 """
 
 from __future__ import annotations
@@ -20,89 +29,190 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from modeling.metrics import CONTRACT_KEYS  # noqa: E402
+from modeling.presets import PRESETS  # noqa: E402
 
-SERVICES = ["Flights_1", "Homes_1", "RentalCars_1", "Restaurants_1"]
 KEYS = list(CONTRACT_KEYS)
+ROWS = ("samples", "default", "reference")
 
 
-def sh(*args: str | Path) -> float:
+def sh(*args: str | Path, log: Path | None = None) -> float:
     started = time.perf_counter()
-    subprocess.run([sys.executable, *map(str, args)], check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+    out = log.open("w") if log else subprocess.DEVNULL
+    try:
+        subprocess.run([sys.executable, *map(str, args)], check=True, cwd=ROOT, stdout=out, stderr=None)
+    finally:
+        if log:
+            out.close()  # type: ignore[union-attr]
     return time.perf_counter() - started
 
 
-def train_eval(skill: Path, data: Path, gold: Path, out: Path, extra: list[str]) -> tuple[dict, float]:
-    seconds = sh("-m", "modeling", "train", skill, data, "-o", out, "-q", *extra)
+def simulate(skill: Path, n: int, seed: int, out: Path) -> None:
+    sh("-m", "simulator", "generate", skill, "-n", n, "--seed", seed, "-o", out, "--workers", 2, "-q")
+
+
+def train_eval(skill: Path, data: list[Path], gold: Path, out: Path, extra: list[str]) -> tuple[dict, float]:
+    seconds = sh("-m", "modeling", "train", skill, *data, "-o", out, "-q", *extra)
     sh("-m", "modeling", "evaluate", out, gold, "--json", out / "eval.json", "--errors", out / "errors.jsonl", "-q")
-    return json.loads((out / "eval.json").read_text()), seconds
+    m = json.loads((out / "eval.json").read_text())
+    m["epochs_run"] = json.loads((out / "metrics.json").read_text())["epochs_run"]
+    m["train_seconds"] = round(seconds, 1)
+    return m, seconds
 
 
-def row(name: str, data: str, m: dict, seconds: float, epochs: int) -> str:
+def split_ids(dialogues_file: Path, samples: int) -> tuple[list[str], list[str]]:
+    """The fixed split of a service's dialogues after its samples: (reference-training, evaluation)."""
+    ids = [d["dialogue_id"] for d in json.loads(dialogues_file.read_text())]
+    rest = ids[samples:]
+    return rest[0::2], rest[1::2]
+
+
+def write_subset(gold: Path, ids: list[str], out: Path) -> int:
+    wanted = set(ids)  # the importer names a dialogue sgd-<dialogue_id>
+    lines = [
+        line for line in gold.read_text().splitlines() if line and json.loads(line)["id"].removeprefix("sgd-") in wanted
+    ]
+    out.write_text("".join(line + "\n" for line in lines))
+    return len(lines)
+
+
+def row(name: str, data: str, m: dict, seconds: float) -> str:
     cells = " | ".join(f"{m[k]:.3f}" for k in KEYS)
-    return f"| {name} | {data} | {cells} | {m['dialogues']} / {m['turns']} | {seconds:.0f} s ({epochs} ep) |"
+    return f"| {name} | {data} | {cells} | {m['dialogues']} / {m['turns']} | {seconds:.0f} s ({m['epochs_run']} ep) |"
+
+
+def bars(results: dict[str, Any]) -> list[str]:
+    """Issue 14's bars, each with what was measured."""
+    services = [s for s in results if s != "flights"]
+    if not services:
+        return []
+
+    def mean(row: str, key: str) -> float:
+        return sum(results[s][row][key] for s in services) / len(services)
+
+    out = []
+    sig = {s: results[s]["default"]["action_signature_accuracy"] for s in services}
+    ref = {s: results[s]["reference"]["action_signature_accuracy"] for s in services}
+    low = {s: (0.92 * ref[s] if ref[s] < 0.65 else 0.45) for s in services}
+    out.append(
+        f"signature accuracy: mean {mean('default', 'action_signature_accuracy'):.3f} (bar 0.60); "
+        + ", ".join(f"{s} {sig[s]:.3f} (bar {low[s]:.3f})" for s in services)
+    )
+    calls = {s: results[s]["default"]["api_call_f1"] for s in services}
+    out.append(
+        f"api_call_f1: mean {mean('default', 'api_call_f1'):.3f} (bar 0.75, each 0.55): "
+        + ", ".join(f"{s} {calls[s]:.3f}" for s in services)
+    )
+    out.append(f"ner_f1: mean {mean('default', 'ner_f1'):.3f} (bar 0.85)")
+    out.append(f"act_f1: mean {mean('default', 'act_f1'):.3f}")
+    out.append(
+        "default / samples-only signature accuracy (bar 1.5x): "
+        + ", ".join(
+            f"{s} {sig[s] / max(results[s]['samples']['action_signature_accuracy'], 1e-9):.2f}x" for s in services
+        )
+    )
+    out.append(
+        "default / reference signature accuracy (bar 0.9x): "
+        + ", ".join(f"{s} {sig[s] / max(ref[s], 1e-9):.2f}x" for s in services)
+    )
+    out.append(
+        "importer coverage, converted / given (bar 95 %): "
+        + ", ".join(
+            f"{s} {results[s]['coverage']['converted']}/{results[s]['coverage']['given']} "
+            f"({100 * results[s]['coverage']['converted'] / max(results[s]['coverage']['given'], 1):.1f} %)"
+            for s in services
+        )
+    )
+    if "flights" in results:
+        out.append(
+            "held-out simulated flights signature accuracy (bar 0.99): "
+            f"{results['flights']['default']['action_signature_accuracy']:.3f}"
+        )
+    return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sgd", type=Path, default=ROOT.parent / "shared" / "sgd")
-    parser.add_argument("-n", type=int, default=10_000)
+    parser.add_argument("--sgd", type=Path, default=ROOT.parent / "shared" / "sgd", help="a directory in SGD's format")
+    parser.add_argument("--services", nargs="*", help="services to run (default: every dialogues_*.json in --sgd)")
+    parser.add_argument("--no-flights", action="store_true", help="skip the held-out simulated flights row")
     parser.add_argument("--samples", type=int, default=10)
+    parser.add_argument("--preset", default="default", choices=list(PRESETS), help="the build recipe measured")
+    parser.add_argument("-n", type=int, help="simulated dialogues (default: the preset's)")
+    parser.add_argument("--rows", nargs="*", choices=ROWS, default=list(ROWS))
     parser.add_argument("--work", type=Path, default=ROOT / "var" / "bench-models")
-    parser.add_argument("--only", nargs="*", help="flights and/or SGD service names")
-    parser.add_argument("--sim-epochs", type=int, default=8)
-    parser.add_argument("--sample-epochs", type=int, default=40)
+    parser.add_argument("--json", type=Path, help="write the results here (default: WORK/results.json)")
+    parser.add_argument("--sample-epochs", type=int, default=40, help="samples-only row: at most this many epochs")
+    parser.add_argument("--reference-epochs", type=int, default=30, help="reference row: at most this many epochs")
     args = parser.parse_args()
+    preset = PRESETS[args.preset]
+    n = args.n or preset.dialogues
     work = args.work
     work.mkdir(parents=True, exist_ok=True)
-    wanted = set(args.only or ["flights", *SERVICES])
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}", flush=True)
+    services = args.services or sorted(p.stem.removeprefix("dialogues_") for p in args.sgd.glob("dialogues_*.json"))
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+        f"commit {head.strip()}; preset {args.preset} ({n:,} dialogues, {preset.epochs} epochs)",
+        flush=True,
+    )
     print(f"| skill | trained on | {' | '.join(KEYS)} | dialogues / turns | training |", flush=True)
     print(f"|---|---|{'---|' * len(KEYS)}---|---|", flush=True)
-    results: dict[str, dict] = {}
-    sim_args = ["--epochs", str(args.sim_epochs)]
-    sample_args = ["--epochs", str(args.sample_epochs), "--patience", "8"]
-    if "flights" in wanted:
+    results: dict[str, Any] = {}
+    preset_args = ["--epochs", str(preset.epochs)]
+    if not args.no_flights:
         skill = ROOT / "examples" / "flights.json"
         train, held = work / "flights-train.jsonl", work / "flights-heldout.jsonl"
-        sh("-m", "simulator", "generate", skill, "-n", args.n, "--seed", 1, "-o", train, "--workers", 2, "-q")
-        sh("-m", "simulator", "generate", skill, "-n", 1000, "--seed", 2, "-o", held, "--workers", 2, "-q")
-        m, s = train_eval(skill, train, held, work / "flights-sim", sim_args)
-        epochs = json.loads((work / "flights-sim" / "metrics.json").read_text())["epochs_run"]
-        results["flights"] = {"simulated": m, "train_seconds": s}
-        print(row("flights (held-out simulated)", f"{args.n:,} simulated", m, s, epochs), flush=True)
-    for service in SERVICES:
-        if service not in wanted:
-            continue
+        simulate(skill, n, preset.seed, train)
+        simulate(skill, 1000, preset.seed + 1, held)
+        m, s = train_eval(skill, [train], held, work / "flights-default", preset_args)
+        results["flights"] = {"default": m}
+        print(row("flights (held-out simulated)", f"{n:,} simulated + samples", m, s), flush=True)
+    for service in services:
         skill, gold = work / f"{service}.json", work / f"{service}-gold.jsonl"
+        dialogues_file = args.sgd / f"dialogues_{service}.json"
         sh(
             "-m", "simulator", "import-sgd", "--schema", args.sgd / "schema.json",
-            "--dialogues", args.sgd / f"dialogues_{service}.json", "--service", service,
-            "--samples", args.samples, "-o", skill, "--rest-out", gold,
+            "--dialogues", dialogues_file, "--service", service,
+            "--samples", args.samples, "-o", skill, "--rest-out", gold, log=work / f"{service}-import.txt",
         )  # fmt: skip
+        ref_ids, eval_ids = split_ids(dialogues_file, args.samples)
+        ref_gold, eval_gold = work / f"{service}-reference.jsonl", work / f"{service}-eval.jsonl"
+        coverage = {
+            "given": len(ref_ids) + len(eval_ids),
+            "converted": write_subset(gold, ref_ids, ref_gold) + write_subset(gold, eval_ids, eval_gold),
+        }
+        results[service] = {"coverage": coverage, "reference_ids": len(ref_ids), "evaluation_ids": len(eval_ids)}
         samples, sim = work / f"{service}-samples.jsonl", work / f"{service}-sim.jsonl"
         sh("-m", "simulator", "samples", skill, "-o", samples)
-        sh("-m", "simulator", "generate", skill, "-n", args.n, "--seed", 1, "-o", sim, "--workers", 2, "-q")
-        results[service] = {}
-        for label, data, extra, name in (
-            ("samples", samples, sample_args, f"{args.samples} samples"),
-            ("simulated", sim, sim_args, f"{args.n:,} simulated"),
-        ):
-            out = work / f"{service}-{label}"
-            m, s = train_eval(skill, data, gold, out, extra)
-            epochs = json.loads((out / "metrics.json").read_text())["epochs_run"]
+        plans = {
+            "samples": ([samples], ["--epochs", str(args.sample_epochs), "--patience", "8"], f"{args.samples} samples"),
+            "default": ([sim], preset_args, f"{n:,} simulated + samples"),
+            "reference": (
+                [ref_gold],
+                ["--epochs", str(args.reference_epochs), "--patience", "5"],
+                "reference half (real) + samples",
+            ),
+        }
+        for label in args.rows:
+            data, extra, name = plans[label]
+            if label == "default":
+                simulate(skill, n, preset.seed, sim)
+            m, s = train_eval(skill, data, eval_gold, work / f"{service}-{label}", extra)
             results[service][label] = m
-            print(row(f"{service} (real SGD)", name, m, s, epochs), flush=True)
-        better = (
-            results[service]["simulated"]["action_signature_accuracy"]
-            > results[service]["samples"]["action_signature_accuracy"]
-        )
-        results[service]["simulated_beats_samples"] = better
-    (work / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+            print(row(f"{service} (real SGD)", name, m, s), flush=True)
+    print()
+    if all(label in results[s] for s in results if s != "flights" for label in ROWS):
+        for line in bars(results):
+            print(f"- {line}")
+    out = args.json or work / "results.json"
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"\nwrote {out}")
 
 
 if __name__ == "__main__":

@@ -48,6 +48,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         encoder=str(args.encoder) if args.encoder else None,
         cache_dir=str(args.cache_dir) if args.cache_dir else None,
         sample_weight=args.sample_weight,
+        include_samples=not args.no_samples,
         finetune_layers=args.finetune_layers,
         finetune_epochs=args.finetune_epochs,
         encoder_precision=args.encoder_precision,
@@ -185,6 +186,11 @@ def main(argv: list[str] | None = None) -> int:
         help="auto (default): int8 (the dynamically quantised encoder) on the CPU, fp32 on a GPU",
     )
     t.add_argument("--sample-weight", type=int, default=1, help="count each sample dialogue this many times")
+    t.add_argument(
+        "--no-samples",
+        action="store_true",
+        help="train on the files alone (by default the skill's own sample dialogues are added, as a studio build does)",
+    )
     t.add_argument(
         "--finetune-layers",
         type=int,

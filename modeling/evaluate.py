@@ -18,7 +18,7 @@ from typing import Any
 from skillspec.annotated import REFERENCE_DATE, AnnotatedActionKind, AnnotatedDialogue, ASystemTurn, AUserTurn
 
 from .features import DialogueTracker
-from .metrics import PredictedAction, SpanF1, TurnMetrics, norm
+from .metrics import CONTRACT_KEYS, ActF1, PredictedAction, SpanF1, TurnMetrics, dialogue_acts, norm
 from .runtime import DialogueManager
 
 
@@ -34,6 +34,7 @@ def evaluate(
     index = manager.index(today)
     ner = SpanF1()
     turns = TurnMetrics()
+    acts = ActF1()
     dialogues = list(dialogues)
     # Encode every user text up front, in length-sorted batches: one text at a time through
     # the Transformer costs several times more, and the turns below then find them in memory.
@@ -61,6 +62,10 @@ def evaluate(
             tracker.rollback(mark)
             gold = [PredictedAction(a.name, {x.name: x.value for x in a.arguments}, a.kind) for a in turn.actions]
             ours = [PredictedAction(p.name, p.values(), p.kind) for p in predicted]
+            acts.update(
+                (x for a in gold for x in dialogue_acts(index.templates.get(a.name), a)),
+                (x for a in ours for x in dialogue_acts(index.templates.get(a.name), a)),
+            )
             if not turns.update(gold, ours) and errors is not None:
                 errors.append(
                     {
@@ -74,8 +79,10 @@ def evaluate(
         turns.end_dialogue()
         if progress is not None:
             progress(1)
-    out = {"ner_f1": round(ner.compute(), 4), **turns.compute()}
-    # The contract's keys first, the per-action breakdown last.
+    scored = {"ner_f1": round(ner.compute(), 4), "act_f1": round(acts.compute(), 4), **turns.compute()}
+    # The contract's keys first, in its order, then the counts; the per-action breakdown last.
+    out = {k: scored.pop(k) for k in CONTRACT_KEYS}
+    out.update(scored)
     out["per_action"] = out.pop("per_action")
     return out
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from skillspec.annotated import AnnotatedActionKind
+from skillspec.models import ResponseTemplate
 
 # The headline keys of ``python -m modeling evaluate``'s JSON, in the order it prints them.
 CONTRACT_KEYS = (
@@ -20,6 +21,7 @@ CONTRACT_KEYS = (
     "action_signature_accuracy",
     "api_call_f1",
     "dialogue_accuracy",
+    "act_f1",
 )
 
 
@@ -63,6 +65,41 @@ class SpanF1:
         self.tp += tp
         self.fp += sum(p.values()) - tp
         self.fn += sum(g.values()) - tp
+
+    def compute(self) -> float:
+        return _f1(self.tp, self.fp, self.fn)["f1"] if self.tp + self.fp + self.fn else 1.0
+
+
+def dialogue_acts(template: ResponseTemplate | None, action: PredictedAction) -> set[tuple[str, str]]:
+    """What a system action does as (dialog act, argument name) pairs, without its template or
+    values: a response's act with each argument it shows and each one it asks for (the act alone
+    when it has none); an API call is ("call:<api>", argument) pairs. Schema-guided benchmarks
+    score system actions this way, so ``act_f1`` is comparable with their system-action F1."""
+    if action.kind == AnnotatedActionKind.WAIT:
+        return set()  # every turn ends waiting: counting it would only inflate the figure
+    call = action.kind == AnnotatedActionKind.API
+    if call or template is None:
+        act = f"call:{action.name}" if call else f"unknown:{action.name}"
+        names = set(action.arguments)
+    else:
+        act = template.act.value
+        names = {x.name for x in template.arguments} | set(template.requested)
+    return {(act, name) for name in names} or {(act, "")}
+
+
+@dataclass
+class ActF1:
+    """Micro F1 of a turn's (dialog act, argument name) pairs: see ``dialogue_acts``."""
+
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+
+    def update(self, gold: Iterable[tuple[str, str]], predicted: Iterable[tuple[str, str]]) -> None:
+        g, p = set(gold), set(predicted)
+        self.tp += len(g & p)
+        self.fp += len(p - g)
+        self.fn += len(g - p)
 
     def compute(self) -> float:
         return _f1(self.tp, self.fp, self.fn)["f1"] if self.tp + self.fp + self.fn else 1.0

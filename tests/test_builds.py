@@ -71,6 +71,16 @@ def test_settings_are_checked_field_by_field():
     assert issues["colour"].startswith("unknown setting")
 
 
+def test_the_studio_builds_with_the_recipes_that_modeling_and_the_benchmark_use():
+    from modeling.presets import PRESETS
+
+    assert set(services.PRESETS) == set(PRESETS)
+    for name, preset in PRESETS.items():
+        studio = services.dataclasses.asdict(services.PRESETS[name])
+        assert {k: studio[k] for k in services.dataclasses.asdict(preset)} == services.dataclasses.asdict(preset)
+    assert services.BuildSettings().dialogues == PRESETS["default"].dialogues == 10_000
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_build_runs_every_stage_on_a_worker_and_deploys(worker, owner, flights, client_for):
     api = client_for(owner)

@@ -7,8 +7,8 @@ import sys
 import pytest
 
 from modeling.evaluate import evaluate
+from modeling.metrics import ActF1, SpanF1, TurnMetrics, dialogue_acts
 from modeling.metrics import PredictedAction as A
-from modeling.metrics import SpanF1, TurnMetrics
 from skillspec.annotated import write_dialogues
 
 from .conftest import ROOT
@@ -20,6 +20,7 @@ CONTRACT = [
     "action_signature_accuracy",
     "api_call_f1",
     "dialogue_accuracy",
+    "act_f1",
     "dialogues",
     "turns",
 ]
@@ -82,6 +83,43 @@ def test_an_extra_predicted_argument_counts_against_the_arguments():
     )
     r = m.compute()
     assert r["argument_accuracy"] == 0.5 and r["action_accuracy"] == 1.0 and r["action_signature_accuracy"] == 0.0
+
+
+def test_act_f1_scores_acts_and_argument_names_not_templates_or_values():
+    from skillspec.models import ResponseTemplate
+
+    def template(name, act, args=(), requested=()):
+        return ResponseTemplate.model_validate(
+            {
+                "name": name,
+                "act": act,
+                "api": "SearchFlights" if act == "request_args" else None,
+                "requested": list(requested),
+                "arguments": [{"name": a, "slot_type": a} for a in args],
+                "variants": ["x"],
+            }
+        )
+
+    ask = template("ask_date", "request_args", requested=["date"])
+    ask_both = template("ask_date_and_origin", "request_args", requested=["date", "origin"])
+    offer, offer_too = template("offer_flight", "offer", ["flight"]), template("offer_it", "offer", ["flight"])
+    bye = template("bye", "goodbye")
+    assert dialogue_acts(ask, A("ask_date", {})) == {("request_args", "date")}
+    assert dialogue_acts(bye, A("bye", {})) == {("goodbye", "")}
+    assert dialogue_acts(None, WAIT) == set()  # every turn ends so: not an act to score
+    assert dialogue_acts(None, search()) == {("call:SearchFlights", n) for n in ("origin", "destination", "date")}
+    m = ActF1()
+    # Another template with the same act and argument, and another value: all right.
+    m.update(dialogue_acts(offer, A("offer_flight", {"flight": "UA 1"})), dialogue_acts(offer_too, OFFER))
+    assert m.compute() == 1.0
+    # Asking for date and origin where gold asks for the date: 1 tp, 1 fp.
+    m.update(dialogue_acts(ask, A("ask_date", {})), dialogue_acts(ask_both, A("ask_date_and_origin", {})))
+    assert (m.tp, m.fp, m.fn) == (2, 1, 0)
+    # A call with one argument fewer than gold's: 2 of its 3 pairs found.
+    m.update(dialogue_acts(None, search()), {("call:SearchFlights", "origin"), ("call:SearchFlights", "date")})
+    assert (m.tp, m.fp, m.fn) == (4, 1, 1)
+    assert m.compute() == round(2 * (4 / 5) * (4 / 5) / (8 / 5), 4)
+    assert ActF1().compute() == 1.0
 
 
 def test_evaluate_teacher_forces_the_gold_history(manager, flights_dialogues):

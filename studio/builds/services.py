@@ -29,6 +29,7 @@ from django.db import DatabaseError, close_old_connections, connection, transact
 from django.utils import timezone
 
 import skillspec
+from modeling.presets import PRESETS as MODEL_PRESETS
 from skillspec import Issue, SpecValidationError
 from studio.skills import selectors as skill_selectors
 from studio.skills.models import Skill
@@ -52,27 +53,26 @@ class BuildStateError(Exception):
 # --- settings ------------------------------------------------------------------------------------
 
 
+_DEFAULT = MODEL_PRESETS["default"]
+
+
 @dataclasses.dataclass(frozen=True)
 class BuildSettings:
-    dialogues: int = 10_000  # simulated training dialogues
-    # Simulated dialogues (another seed) to evaluate on. 500 (~3,700 system turns) put a 0.97
-    # accuracy within +-0.006 (95 %); 1,000 cost an SGD service's build 70 s of evaluation.
-    heldout: int = 500
-    # 10,000 dialogues need fewer passes than modeling train's default of 4 (for data of any
-    # size): 2 epochs matched 4 within 0.01 on every metric, real SGD dialogues included (ADR 0006).
-    epochs: int = 2
-    seed: int = 1
+    """A build's settings: a recipe of ``modeling.presets`` plus how the studio runs it."""
+
+    dialogues: int = _DEFAULT.dialogues  # simulated training dialogues
+    heldout: int = _DEFAULT.heldout  # simulated dialogues (another seed) to evaluate on
+    epochs: int = _DEFAULT.epochs
+    seed: int = _DEFAULT.seed
     shards: int = 4  # simulation tasks that workers run in parallel
     # 1: start training from the skill's latest ready build when its models fit (same label
     # spaces), for at most TrainConfig.warm_epochs epochs; 0: always train from scratch.
     warm_start: int = 1
 
 
+_SHARDS = {"draft": 2}  # a draft's 1,000 dialogues: two tasks are enough
 PRESETS: dict[str, BuildSettings] = {
-    "default": BuildSettings(),
-    # 100 held out: evaluating 200 took 31 % of a draft's training (5.3 s of 17 s); a draft is for
-    # a quick look, and 100 dialogues (~1,000 system turns) still tell a good build from a bad one.
-    "draft": BuildSettings(dialogues=1_000, heldout=100, epochs=3, shards=2),
+    name: BuildSettings(**dataclasses.asdict(p), shards=_SHARDS.get(name, 4)) for name, p in MODEL_PRESETS.items()
 }
 LIMITS = {
     "dialogues": (10, 200_000),
