@@ -90,6 +90,10 @@ def turn_latency(artifact: Path, encoder, dialogues, turns: int) -> dict[str, fl
     return {"turns": len(times), "p50_ms": statistics.median(times), "p95_ms": times[int(0.95 * len(times)) - 1]}
 
 
+def _cell(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4f}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sgd", type=Path, default=ROOT.parent / "shared" / "sgd")
@@ -138,8 +142,13 @@ def main() -> None:
     print(f"|---|---|{'---:|' * len(CONTRACT_KEYS)}")
     for data, label in (("flights", "flights held-out simulated"), ("sgd", f"{args.service} real")):
         for p, r in results.items():
-            print(f"| {label} | {p} | {' | '.join(f'{r[data][k]:.4f}' for k in CONTRACT_KEYS)} |")
-    worst = max(results["fp32"][d][k] - results["int8"][d][k] for d in ("flights", "sgd") for k in CONTRACT_KEYS)
+            print(f"| {label} | {p} | {' | '.join(_cell(r[data].get(k)) for k in CONTRACT_KEYS)} |")
+    worst = max(
+        results["fp32"][d][k] - results["int8"][d][k]
+        for d in ("flights", "sgd")
+        for k in CONTRACT_KEYS
+        if results["fp32"][d].get(k) is not None and results["int8"][d].get(k) is not None
+    )
     print(f"\nlargest drop int8 vs fp32 on a contract metric: {worst:.4f} (adopt int8 only where <= 0.01)")
     (args.work / "results.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
 

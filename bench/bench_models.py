@@ -13,6 +13,11 @@
    * ``reference``: the same models trained on the reference half's real dialogues (and the samples):
      what real data would give.
 
+   Each row's models are also evaluated on the evaluation half with one *out-of-scope* user turn
+   inserted into each dialogue: a user turn of another service in ``--sgd`` that asks for something
+   of its own (an intent or a slot value), which gold answers with the skill's fallback
+   (``fallback_recall``; ``false_fallback_rate`` is measured on the plain evaluation half).
+
     .venv/bin/python bench/bench_models.py [--sgd ../shared/sgd] [--services A B ...] [--json out.json]
 
 Prints a Markdown table, the importer's coverage and the issue's bars, and writes JSON (``--json``,
@@ -56,10 +61,19 @@ def simulate(skill: Path, n: int, seed: int, out: Path) -> None:
     sh("-m", "simulator", "generate", skill, "-n", n, "--seed", seed, "-o", out, "--workers", 2, "-q")
 
 
-def train_eval(skill: Path, data: list[Path], gold: Path, out: Path, extra: list[str]) -> tuple[dict, float]:
+def train_eval(
+    skill: Path, data: list[Path], gold: Path, out: Path, extra: list[str], oos: Path | None = None
+) -> tuple[dict, float]:
     seconds = sh("-m", "modeling", "train", skill, *data, "-o", out, "-q", *extra)
     sh("-m", "modeling", "evaluate", out, gold, "--json", out / "eval.json", "--errors", out / "errors.jsonl", "-q")
     m = json.loads((out / "eval.json").read_text())
+    if oos is not None:
+        # The same dialogues with a turn of another service in each: the fallback's recall there, and
+        # how the in-scope turns fare around it (the state must stay as it was).
+        sh("-m", "modeling", "evaluate", out, oos, "--json", out / "eval-oos.json", "-q")
+        o = json.loads((out / "eval-oos.json").read_text())
+        m["fallback_recall"] = o["fallback_recall"]
+        m["out_of_scope"] = {k: o[k] for k in (*KEYS, "dialogues", "turns")}
     m["epochs_run"] = json.loads((out / "metrics.json").read_text())["epochs_run"]
     m["train_seconds"] = round(seconds, 1)
     return m, seconds
@@ -81,8 +95,63 @@ def write_subset(gold: Path, ids: list[str], out: Path) -> int:
     return len(lines)
 
 
+def other_services_texts(sgd: Path, service: str) -> list[str]:
+    """User turns of the other services in ``sgd`` that ask for something of theirs (an intent or a slot
+    value): out of scope for ``service``. Bare "yes"/"thanks" turns are not: every skill handles those."""
+    texts = []
+    for path in sorted(sgd.glob("dialogues_*.json")):
+        if path.stem.removeprefix("dialogues_") == service:
+            continue
+        for d in json.loads(path.read_text()):
+            for turn in d["turns"]:
+                acts = {a["act"] for f in turn["frames"] for a in f["actions"]} if turn["speaker"] == "USER" else set()
+                if acts & {"INFORM_INTENT", "INFORM"}:
+                    texts.append(turn["utterance"])
+    return texts
+
+
+def insert_out_of_scope(gold: Path, skill: Path, texts: list[str], out: Path, seed: int = 0) -> int:
+    """``gold`` with one out-of-scope user turn (from ``texts``) inserted into each dialogue, after a
+    random system turn, answered by the skill's fallback; later entity turn numbers shift. Returns the count."""
+    import random
+
+    import skillspec
+
+    spec = skillspec.parse_skill(skill.read_bytes())
+    fallback = skillspec.fallback_template(spec)
+    lines = []
+    for line in gold.read_text().splitlines():
+        d = json.loads(line)
+        rng = random.Random(f"{seed}:{d['id']}")
+        turns = d["turns"]
+        after = [i + 1 for i, t in enumerate(turns) if t["speaker"] == "system" and i + 1 < len(turns)]
+        at = rng.choice(after) if after else 0
+        for t in turns[at:]:
+            for a in t.get("actions", []):
+                for arg in a.get("arguments", []):
+                    if arg.get("turn", -1) >= at:
+                        arg["turn"] += 2
+        said = fallback.variants[0]
+        d["turns"] = [
+            *turns[:at],
+            {"speaker": "user", "text": rng.choice(texts), "acts": ["out_of_scope"], "spans": []},
+            {
+                "speaker": "system",
+                "text": said,
+                "actions": [
+                    {"kind": "response", "name": fallback.name, "arguments": [], "text": said},
+                    {"kind": "wait", "name": "wait_for_user"},
+                ],
+            },
+            *turns[at:],
+        ]
+        lines.append(json.dumps(d, ensure_ascii=False))
+    out.write_text("".join(line + "\n" for line in lines))
+    return len(lines)
+
+
 def row(name: str, data: str, m: dict, seconds: float) -> str:
-    cells = " | ".join(f"{m[k]:.3f}" for k in KEYS)
+    cells = " | ".join("-" if m.get(k) is None else f"{m[k]:.3f}" for k in KEYS)
     return f"| {name} | {data} | {cells} | {m['dialogues']} / {m['turns']} | {seconds:.0f} s ({m['epochs_run']} ep) |"
 
 
@@ -127,6 +196,16 @@ def bars(results: dict[str, Any]) -> list[str]:
             f"({100 * results[s]['coverage']['converted'] / max(results[s]['coverage']['given'], 1):.1f} %)"
             for s in services
         )
+    )
+    recall = {s: results[s]["default"].get("fallback_recall") for s in services}
+    if all(v is not None for v in recall.values()):
+        out.append(
+            "out of scope, fallback recall on inserted turns of other services (bar 0.9): "
+            + ", ".join(f"{s} {recall[s]:.3f}" for s in services)
+        )
+    out.append(
+        "in-scope turns wrongly answered with the fallback (bar 2 %): "
+        + ", ".join(f"{s} {100 * results[s]['default']['false_fallback_rate']:.1f} %" for s in services)
     )
     if "flights" in results:
         out.append(
@@ -188,6 +267,10 @@ def main() -> None:
             "converted": write_subset(gold, ref_ids, ref_gold) + write_subset(gold, eval_ids, eval_gold),
         }
         results[service] = {"coverage": coverage, "reference_ids": len(ref_ids), "evaluation_ids": len(eval_ids)}
+        oos_gold = work / f"{service}-eval-out-of-scope.jsonl"
+        texts = other_services_texts(args.sgd, service)
+        inserted = insert_out_of_scope(eval_gold, skill, texts, oos_gold) if texts else 0
+        results[service]["out_of_scope_inserted"] = inserted
         samples, sim = work / f"{service}-samples.jsonl", work / f"{service}-sim.jsonl"
         sh("-m", "simulator", "samples", skill, "-o", samples)
         plans = {
@@ -203,7 +286,8 @@ def main() -> None:
             data, extra, name = plans[label]
             if label == "default":
                 simulate(skill, n, preset.seed, sim)
-            m, s = train_eval(skill, data, eval_gold, work / f"{service}-{label}", extra)
+            oos = oos_gold if inserted else None
+            m, s = train_eval(skill, data, eval_gold, work / f"{service}-{label}", extra, oos)
             results[service][label] = m
             print(row(f"{service} (real SGD)", name, m, s), flush=True)
     print()

@@ -36,7 +36,11 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     _threads(args.threads)
     skill = load_skill_or_exit(args.skill)
-    dialogues = [d for path in args.dialogues for d in _load_dialogues(path)]
+    from simulator.samples import training_set
+
+    # The recipe of a studio build: the files' dialogues and the skill's own samples.
+    given = [d for path in args.dialogues for d in _load_dialogues(path)]
+    dialogues = training_set(skill, given, samples=not args.no_samples)
     config = TrainConfig(
         epochs=args.epochs,
         batch_size=args.batch_size,
@@ -48,7 +52,6 @@ def cmd_train(args: argparse.Namespace) -> int:
         encoder=str(args.encoder) if args.encoder else None,
         cache_dir=str(args.cache_dir) if args.cache_dir else None,
         sample_weight=args.sample_weight,
-        include_samples=not args.no_samples,
         finetune_layers=args.finetune_layers,
         finetune_epochs=args.finetune_epochs,
         encoder_precision=args.encoder_precision,
@@ -119,7 +122,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.errors:
         args.errors.write_text("".join(json.dumps(e) + "\n" for e in errors))
     for key in CONTRACT_KEYS:
-        print(f"{key:<27} {result[key]:.4f}")
+        value = result[key]
+        print(f"{key:<27} {'-' if value is None else f'{value:.4f}'}")
     print(f"{result['dialogues']} dialogues, {result['turns']} system turns, {result['seconds']} s")
     return 0
 

@@ -11,7 +11,9 @@ The models propose; this module disposes. A proposed action is refused when
   (no new information since);
 * a response has an argument without a compatible entity, or repeats a response of this
   turn with the same values;
-* an argument points at an entity whose slot type is not the argument's.
+* an argument points at an entity whose slot type is not the argument's;
+* the fallback response (a turn the skill does not handle) is not the turn's first action,
+  or anything but waiting follows it.
 
 The runtime then tries the alternative, else the next most probable action, and records
 every refusal as a :class:`Decision`.
@@ -68,6 +70,14 @@ def check_action(
     """Is ``action`` with ``arguments`` (argument name -> entity, None = unbound) valid now?"""
     if action == WAIT:
         return OK
+    assert tracker.current is not None
+    if action == index.fallback:
+        # The fallback answers a turn the manager does not handle: alone, or not at all.
+        if tracker.current.actions:
+            return Verdict(False, "the fallback response only answers a whole turn, as its first action")
+        return OK
+    if tracker.current.actions and tracker.current.actions[-1] == index.fallback:
+        return Verdict(False, "nothing follows the fallback response but waiting for the user", WAIT)
     spec = index.arguments[action]
     for name, slot_type, _, _ in spec:
         e = arguments.get(name)

@@ -18,7 +18,7 @@ from typing import Any
 from skillspec.annotated import REFERENCE_DATE, AnnotatedActionKind, AnnotatedDialogue, ASystemTurn, AUserTurn
 
 from .features import DialogueTracker
-from .metrics import CONTRACT_KEYS, ActF1, PredictedAction, SpanF1, TurnMetrics, dialogue_acts, norm
+from .metrics import CONTRACT_KEYS, ActF1, FallbackMetrics, PredictedAction, SpanF1, TurnMetrics, dialogue_acts, norm
 from .runtime import DialogueManager
 
 
@@ -35,6 +35,7 @@ def evaluate(
     ner = SpanF1()
     turns = TurnMetrics()
     acts = ActF1()
+    fallbacks = FallbackMetrics(index.fallback)
     dialogues = list(dialogues)
     # Encode every user text up front, in length-sorted batches: one text at a time through
     # the Transformer costs several times more, and the turns below then find them in memory.
@@ -62,6 +63,7 @@ def evaluate(
             tracker.rollback(mark)
             gold = [PredictedAction(a.name, {x.name: x.value for x in a.arguments}, a.kind) for a in turn.actions]
             ours = [PredictedAction(p.name, p.values(), p.kind) for p in predicted]
+            fallbacks.update(gold, ours)
             acts.update(
                 (x for a in gold for x in dialogue_acts(index.templates.get(a.name), a)),
                 (x for a in ours for x in dialogue_acts(index.templates.get(a.name), a)),
@@ -75,11 +77,18 @@ def evaluate(
                         "predicted": [_show(a) for a in ours],
                     }
                 )
+            if turn.actions and turn.actions[0].name == index.fallback:
+                tracker.unsay_user_turn()  # as the runtime does after its fallback
             _add_gold_turn(tracker, turn, gold_to_ours)
         turns.end_dialogue()
         if progress is not None:
             progress(1)
-    scored = {"ner_f1": round(ner.compute(), 4), "act_f1": round(acts.compute(), 4), **turns.compute()}
+    scored = {
+        "ner_f1": round(ner.compute(), 4),
+        "act_f1": round(acts.compute(), 4),
+        **fallbacks.compute(),
+        **turns.compute(),
+    }
     # The contract's keys first, in its order, then the counts; the per-action breakdown last.
     out = {k: scored.pop(k) for k in CONTRACT_KEYS}
     out.update(scored)

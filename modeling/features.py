@@ -22,6 +22,7 @@ import numpy as np
 from skillspec import ContextEntity, DialogAct, EntityIds, EntitySource, Skill, result_id
 from skillspec.annotated import WAIT, AnnotatedActionKind
 from skillspec.catalogue import Catalogue
+from skillspec.fallback import fallback_template, response_templates
 from skillspec.index import by_name
 
 from .encoder import Encoded
@@ -42,11 +43,11 @@ class SkillVocab:
     @classmethod
     def from_skill(cls, skill: Skill) -> SkillVocab:
         arg_keys = [f"{a.name}.{x.name}" for a in skill.apis for x in a.arguments]
-        arg_keys += [f"{t.name}.{x.name}" for t in skill.response_templates for x in t.arguments]
+        arg_keys += [f"{t.name}.{x.name}" for t in response_templates(skill) for x in t.arguments]
         return cls(
             slot_types=tuple(s.name for s in skill.slot_types),
             apis=tuple(a.name for a in skill.apis),
-            templates=tuple(t.name for t in skill.response_templates),
+            templates=tuple(t.name for t in response_templates(skill)),
             arg_keys=tuple(arg_keys),
             result_fields=("<user>", *(f"{a.name}.{r.name}" for a in skill.apis for r in a.returns)),
         )
@@ -144,16 +145,17 @@ class SkillIndex:
         self.field_index = {k: i for i, k in enumerate(v.result_fields)}
         self.bio_index = {t: i for i, t in enumerate(v.bio)}
         self.apis = by_name(skill.apis)
-        self.templates = by_name(skill.response_templates)
+        self.templates = by_name(response_templates(skill))
+        self.fallback = fallback_template(skill).name  # said to a turn the skill does not handle
         # Each action's arguments as (name, slot type, required, default).
         self.arguments: dict[str, list[tuple[str, str, bool, str | None]]] = {WAIT: []}
         for a in skill.apis:
             self.arguments[a.name] = [(x.name, x.slot_type, x.required, x.default) for x in a.arguments]
-        for t in skill.response_templates:
+        for t in response_templates(skill):
             self.arguments[t.name] = [(x.name, x.slot_type, True, None) for x in t.arguments]
         self.confirms: dict[str, list[str]] = {}  # API -> its confirm_api templates
         self.requests: dict[str, list[tuple[str, set[str]]]] = {}  # API -> request_args templates and what they ask
-        for t in skill.response_templates:
+        for t in response_templates(skill):
             if t.api is None:
                 continue
             if t.act is DialogAct.CONFIRM_API:
@@ -321,6 +323,21 @@ class DialogueTracker:
             added.append(ent)
         self.turns.append(_TurnRecord("user", pooled=encoded.pooled, slot_types={s[2] for s in spans}))
         return added
+
+    def unsay_user_turn(self) -> list[Entity]:
+        """Forget what the last user turn said (its entities; its text stays in the context): the
+        manager answered it with the fallback, so the dialogue state is what it was before it.
+        Only between turns, or in a system turn that has bound nothing yet. Returns the entities."""
+        t = max((i for i, r in enumerate(self.turns) if r.speaker == "user"), default=None)
+        if t is None:
+            return []
+        gone = [e for e in self.entities if e.turn == t and e.source is EntitySource.SPAN]
+        assert not any(key in {e.id for e in gone} for *_, key in self.bindings), "the turn's entities are bound"
+        for e in gone:
+            del self.by_key[e.id]
+        self.entities = [e for e in self.entities if not (e.turn == t and e.source is EntitySource.SPAN)]
+        self.turns[t].slot_types = set()
+        return gone
 
     def _add_entity(self, ent: Entity) -> None:
         self.entities.append(ent)

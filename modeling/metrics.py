@@ -22,6 +22,8 @@ CONTRACT_KEYS = (
     "api_call_f1",
     "dialogue_accuracy",
     "act_f1",
+    "fallback_recall",
+    "false_fallback_rate",
 )
 
 
@@ -103,6 +105,37 @@ class ActF1:
 
     def compute(self) -> float:
         return _f1(self.tp, self.fp, self.fn)["f1"] if self.tp + self.fp + self.fn else 1.0
+
+
+@dataclass
+class FallbackMetrics:
+    """How the manager handles turns its skill does not handle (gold answers them with the fallback).
+
+    * ``fallback_recall``: of the gold fallback turns, those answered with the fallback and nothing
+      else (no call, no other response); None when gold has none;
+    * ``false_fallback_rate``: of the other turns, those the manager answered with the fallback.
+    """
+
+    fallback: str
+    gold: int = 0
+    caught: int = 0
+    in_scope: int = 0
+    wrongly: int = 0
+
+    def update(self, gold: Sequence[PredictedAction], predicted: Sequence[PredictedAction]) -> None:
+        said = [a.name for a in predicted if a.kind != AnnotatedActionKind.WAIT]
+        if gold and gold[0].name == self.fallback:
+            self.gold += 1
+            self.caught += said == [self.fallback]
+        else:
+            self.in_scope += 1
+            self.wrongly += bool(said) and said[0] == self.fallback
+
+    def compute(self) -> dict[str, float | None]:
+        return {
+            "fallback_recall": round(self.caught / self.gold, 4) if self.gold else None,
+            "false_fallback_rate": round(self.wrongly / self.in_scope, 4) if self.in_scope else 0.0,
+        }
 
 
 @dataclass

@@ -277,6 +277,10 @@ class DialogueManager:
         self.add_user_turn(tracker, text, encoded, spans)
         actions = self.act(tracker, executor or _no_backend)
         tracker.end_system_turn()
+        if actions and actions[0].name == tracker.index.fallback:
+            # Not handled: what the turn seemed to say is forgotten, the dialogue state stays as it was.
+            tracker.unsay_user_turn()
+            spans = []
         result = TurnResult(text, spans, actions)
         session.history.append(result)
         return result

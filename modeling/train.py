@@ -63,9 +63,6 @@ class TrainConfig:
     # Each sample dialogue (source "sample") counts this many times in training: the developer's own
     # examples are the most faithful data a build has, and a handful of them is lost among thousands.
     sample_weight: int = 1
-    # The recipe trains on the skill's own sample dialogues as well as on the data given (once each,
-    # not twice where the data has them already): a studio build and ``modeling train`` alike.
-    include_samples: bool = True
     # A warm start: an earlier artifact of the same skill whose models start where its training
     # ended, when they fit (the same label spaces, model sizes and encoder); then at most
     # ``warm_epochs`` epochs are trained. Where they do not fit, training starts cold, saying why.
@@ -90,24 +87,6 @@ class Progress:
 ProgressCallback = Callable[[Progress], object]
 
 
-def training_dialogues(
-    skill: skillspec.Skill,
-    dialogues: Sequence[AnnotatedDialogue],
-    *,
-    samples: bool = True,
-    today: datetime.date = REFERENCE_DATE,
-) -> list[AnnotatedDialogue]:
-    """What the recipe trains on: ``dialogues``, then (with ``samples``) the skill's sample dialogues
-    that are not among them (by id). Test conversations are left to the caller to drop."""
-    out = list(dialogues)
-    if samples:
-        from simulator.samples import samples_to_annotated
-
-        have = {d.id for d in out}
-        out += [d for d in samples_to_annotated(skill, today=today) if d.id not in have and not d.test]
-    return out
-
-
 def train(
     skill: skillspec.Skill,
     dialogues: Sequence[AnnotatedDialogue],
@@ -123,13 +102,7 @@ def train(
     started = time.perf_counter()
     torch.manual_seed(config.seed)
     np.random.seed(config.seed)
-    dialogues = [
-        d
-        for d in training_dialogues(
-            skill, dialogues, samples=config.include_samples, today=datetime.date.fromisoformat(config.reference_date)
-        )
-        if not d.test
-    ]
+    dialogues = [d for d in dialogues if not d.test]
     if not dialogues:
         raise ValueError("no training dialogues (test conversations are kept out of training)")
     for d in dialogues:

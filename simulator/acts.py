@@ -5,7 +5,8 @@ it, once, here. The sample converter writes them as the turn's gold ``acts``
 (:meth:`UserActs.acts`); the utterance bank files the turn as a template of one act (and
 API) by a fixed projection of those same acts (:meth:`UserActs.template_key`).
 
-The acts of user turn ``t`` (``prev`` and ``next``: the system turns around it): the
+The acts of user turn ``t`` (``prev`` and ``next``: the system turns around it): a turn
+without spans that ``next`` answers with the fallback response is out of scope; the
 first user turn invokes; no spans before a goodbye is a goodbye; after a confirmation,
 affirm when the confirmed call follows (or the words say yes), else deny; after an offer
 of an API, affirm when it is taken up, else deny; no spans before a call repeated with
@@ -20,6 +21,7 @@ import re
 
 from skillspec import ActionKind, DialogAct, SampleDialogue, Skill, SystemTurn, UserAct, UserTurn
 from skillspec.context import base_id, split_result_id
+from skillspec.fallback import response_templates
 from skillspec.index import by_name
 from skillspec.models import Action
 
@@ -37,7 +39,7 @@ class UserActs:
     """The act-inference rules over one skill's response templates; build once per skill."""
 
     def __init__(self, skill: Skill) -> None:
-        self.templates = by_name(skill.response_templates)
+        self.templates = by_name(response_templates(skill))
 
     def template_key(self, d: SampleDialogue, t: int) -> tuple[UserAct, str | None] | None:
         """The one act (and, for ``invoke``, the API) user turn ``t`` is a template of, projected
@@ -165,6 +167,9 @@ class UserActs:
         """The acts of user turn ``t`` of ``d``, in order (a converted sample's gold ``acts``)."""
         turn = d.turns[t]
         assert isinstance(turn, UserTurn)
+        nxt_turn = d.turns[t + 1] if t + 1 < len(d.turns) else None
+        if isinstance(nxt_turn, SystemTurn) and not turn.spans and self.response_apis_any(nxt_turn, DialogAct.FALLBACK):
+            return [UserAct.OUT_OF_SCOPE]  # the system answered with its fallback: the skill does not handle it
         if t == 0:
             return [UserAct.INVOKE]
         prev = d.turns[t - 1] if isinstance(d.turns[t - 1], SystemTurn) else None

@@ -20,7 +20,7 @@ from skillspec import (
 from skillspec.context import result_field
 
 from .protocols import ApiResult, Goal, Outcome, Phenomenon, Question, SystemAction, Task, UserTurnPlan, ValueSource
-from .skillindex import CallRole, SkillIndex
+from .skillindex import ApiInfo, CallRole, SkillIndex
 from .text import Value
 
 
@@ -66,6 +66,8 @@ class UserBehaviour:
     anaphora: float = 0.9  # a task with something earlier to point at: "book it", else the values
     say_ahead: float = 0.15  # mention a value the next task needs ("...and we'll be 3")
     max_questions: int = 3  # questions about results, per dialogue (asked as often as the samples ask)
+    # Before a turn: say something the skill does not handle (answered by the fallback response).
+    out_of_scope: float = 0.05
 
 
 def _acts_of(index: SkillIndex, actions: Sequence[SystemAction]) -> list[tuple[DialogAct, ResponseTemplate]]:
@@ -338,16 +340,7 @@ class RuleSystem:
         bound = self.bound[self.api]
         missing = [a for a in info.required if a not in bound]
         if missing:
-            # The usable request that asks for the most of what is missing; the first authored among equals.
-            # (Preferring the request the samples use most was measured worse on SGD Homes_1: counted
-            # without what was missing at the time, it picks one-slot questions when both are missing.)
-            request: SystemAction | None = None
-            asked = 0
-            for requested, template in info.requests:
-                if requested <= set(missing) and len(requested) > asked:
-                    action = self._bind(template, None)
-                    if action is not None:
-                        request, asked = action, len(requested)
+            request = self._request(info, missing, rng)
             return [request] if request is not None else self._respond(self.index.goodbyes)
         if info.api.transactional and not self.confirmed:
             confirm = self._best_bindable(info.confirms)
@@ -385,6 +378,29 @@ class RuleSystem:
                     self.awaiting, self.pending_offer = Awaiting.REACTION, (offer, nxt)
                 break
         return actions
+
+    def _request(self, info: ApiInfo, missing: list[str], rng: random.Random) -> SystemAction | None:
+        """A usable request for some of what is missing: as many arguments at once as the samples'
+        requests ask for with this many missing (drawn from ``SkillIndex.request_sizes``), any such
+        request alike; without samples to go by, the one that asks for the most (first authored).
+        (The most-asking request alone, on SGD, never asks what real systems ask one at a time.)"""
+        usable = [
+            (len(requested), template)
+            for requested, template in info.requests
+            if requested <= set(missing) and self._bind(template, None) is not None
+        ]
+        if not usable:
+            return None
+        seen = {k: n for (m, k), n in self.index.request_sizes.items() if m == len(missing)}
+        sizes = {k for k, _ in usable}
+        weights = {k: n for k, n in seen.items() if k in sizes}
+        if weights:
+            ks = sorted(weights)
+            size = rng.choices(ks, weights=[weights[k] for k in ks])[0]
+            pool = [t for k, t in usable if k == size]
+            return self._bind(pool[rng.randrange(len(pool))], None)
+        most = max(k for k, _ in usable)
+        return self._bind(next(t for k, t in usable if k == most), None)
 
     def _answer(self, question: Question) -> list[SystemAction]:
         """The question's sample answers, showing the latest results of the fields they name."""

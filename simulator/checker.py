@@ -61,6 +61,7 @@ from skillspec import (
 from skillspec.annotated import FORMAT, WAIT, AnnotatedActionKind, AnnotatedDialogue
 from skillspec.catalogue import catalogue_forms, form_key
 from skillspec.context import result_id
+from skillspec.fallback import response_templates
 
 from .text import REFERENCE_DATE
 
@@ -238,7 +239,7 @@ class Checker:
                 transactional=api.transactional,
             )
         self.templates: dict[str, _TemplateInfo] = {}
-        for t in reversed(skill.response_templates):
+        for t in reversed(response_templates(skill)):
             self.templates[t.name] = _TemplateInfo(
                 arguments={a.name: a.slot_type for a in t.arguments},
                 needed=tuple(a.name for a in t.arguments),
@@ -296,8 +297,9 @@ class Checker:
         for k, act in enumerate(acts):
             if act not in _USER_ACTS:
                 add(Issue(f"turns[{t}].acts[{k}]", f"unknown user act {act!r}"))
-        if st.pending:
-            # A confirmation counts only if the very next user turn affirms it (when acts are annotated).
+        if st.pending and acts != [UserAct.OUT_OF_SCOPE.value]:
+            # A confirmation counts only if the very next user turn affirms it (when acts are annotated);
+            # a turn the skill does not handle, answered by the fallback, does not count.
             affirms = not acts or "affirm" in acts
             for api in st.pending:
                 st.confirmations[api].affirmed = affirms
@@ -386,7 +388,9 @@ class Checker:
 
     def _system_turn(self, st: _State, t: int, turn: _SystemTurn) -> None:
         add = st.issues.append
-        st.pending = []
+        responses = [self.templates.get(a["name"]) for a in turn["actions"] if a["kind"] == "response"]
+        if not (responses and all(r is not None and r.act is DialogAct.FALLBACK for r in responses)):
+            st.pending = []  # a fallback turn leaves a confirmation waiting for the user's answer
         texts: list[str] = []
         waits = 0
         last = len(turn["actions"]) - 1

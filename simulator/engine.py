@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from skillspec import ActionKind, ContextEntity, Skill, UserAct, render, spec_hash
+from skillspec import ActionKind, ContextEntity, Skill, UserAct, fallback_template, render, spec_hash
 from skillspec.annotated import FORMAT, WAIT, AnnotatedActionKind
 from skillspec.context import result_field
 
@@ -15,6 +15,7 @@ from .agents import AgendaUser, Context, RuleSystem, UserBehaviour
 from .backend import MockBackend
 from .goals import GoalBehaviour, SampleGoalSampler
 from .language import RuleParaphraser, UtteranceBank, ValueSampler
+from .language.out_of_scope import out_of_scope_texts
 from .protocols import ApiBackend, GoalSampler, Paraphraser, Phenomenon, SystemAction, UserTurnPlan
 from .skillindex import SkillIndex
 from .text import assemble, speak
@@ -39,6 +40,7 @@ class Simulator:
     backend: ApiBackend
     values: ValueSampler
     spec_hash: str
+    out_of_scope: tuple[str, ...] = ()  # what the user may say that the skill does not handle
 
     user_behaviour: UserBehaviour = UserBehaviour()
 
@@ -64,12 +66,14 @@ class Simulator:
             backend=backend if backend is not None else MockBackend(skill, failure_rate=FAILURE_RATE),
             values=values,
             spec_hash=spec_hash(skill),
+            out_of_scope=tuple(out_of_scope_texts(skill)),
             user_behaviour=user_behaviour or UserBehaviour(),
         )
 
     def dialogue(self, number: int, seed: int) -> dict[str, Any]:
         """Dialogue ``number`` of the run with ``seed``: the same pair always gives the same dialogue."""
         rng = random.Random(f"{seed}:{number}")
+        oos_rng = random.Random(f"{seed}:{number}:out-of-scope")
         goal = self.goals.sample(rng)
         ctx = Context(backend_call=self.backend.call)
         user = AgendaUser(self.index, self.values, self.user_behaviour)
@@ -82,6 +86,11 @@ class Simulator:
             if len(turns) >= MAX_TURNS:
                 raise SimulationError(f"dialogue {number} (seed {seed}) did not end within {MAX_TURNS} turns")
             ctx.turn = len(turns)
+            # Out of scope: its own random stream, so that the rest of the dialogue is what it would be.
+            if self.out_of_scope and oos_rng.random() < self.user_behaviour.out_of_scope:
+                turns += self._out_of_scope_turns(ctx, oos_rng)
+                ctx.phenomena.add(Phenomenon.OUT_OF_SCOPE)
+                continue
             plan = user.respond(system_actions, rng)
             if plan is None:
                 break
@@ -126,6 +135,16 @@ class Simulator:
             if any(a in info.optional for a in plan.mentions):
                 ctx.phenomena.add(Phenomenon.OPTIONAL_GIVEN)
         return {"speaker": "user", "text": text, "acts": [a.value for a in plan.acts], "spans": spans}
+
+    def _out_of_scope_turns(self, ctx: Context, rng: random.Random) -> list[dict[str, Any]]:
+        """A user turn the skill does not handle and the system's fallback: it calls nothing and
+        changes no state, so the user then answers the system's previous turn as if it had not been."""
+        text = self.out_of_scope[rng.randrange(len(self.out_of_scope))]
+        segments = self.paraphraser.paraphrase([text], (UserAct.OUT_OF_SCOPE,), rng)
+        user = {"speaker": "user", "text": assemble(segments)[0], "acts": [UserAct.OUT_OF_SCOPE.value], "spans": []}
+        ctx.turn += 1
+        fallback = SystemAction(ActionKind.RESPONSE, fallback_template(self.skill).name, {})
+        return [user, self._system_turn([fallback], ctx, rng)]
 
     def _system_turn(self, actions: list[SystemAction], ctx: Context, rng: random.Random) -> dict[str, Any]:
         out: list[dict[str, Any]] = []

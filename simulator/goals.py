@@ -13,7 +13,10 @@ from .skillindex import SkillIndex
 class GoalBehaviour:
     """How often a sampled goal has each feature (probabilities, per goal unless said)."""
 
-    sample_sequence: float = 0.8  # the APIs follow a sequence of the samples, else a standalone API
+    # The APIs follow a sequence of the samples, else a standalone API (any, uniformly). Scaled by the
+    # share of the skill's APIs that the samples call: ten samples that only search must not make a
+    # manager that has hardly seen a booking (see ``SampleGoalSampler.sequence_rate``).
+    sample_sequence: float = 0.8
     follow_up: float = 0.6  # a standalone API is followed by one that takes its result
     optional_value: float = 0.35  # per optional argument: the user has a value in mind
     change_of_mind: float = 0.25  # one value said changes after the results
@@ -37,15 +40,22 @@ class SampleGoalSampler:
         self.values = values
         self.behaviour = behaviour
         self.sequences = sorted(index.sample_sequences.items())
+        # A user can start an API whose required values users say (in the samples or utterance sets)
+        # or the skill asks them for (a request_args template): samples that never reach an API must
+        # not keep it out of the simulation.
+        sayable = set(index.user_slot_types) | {
+            info.slot_types[a] for info in index.apis.values() for asked, _ in info.requests for a in asked
+        }
         standalone = [
-            name
-            for name, info in index.apis.items()
-            if all(info.slot_types[a] in index.user_slot_types for a in info.required)
+            name for name, info in index.apis.items() if all(info.slot_types[a] in sayable for a in info.required)
         ]
         self.standalone = standalone or list(index.apis)
+        shown = {api for seq in index.sample_sequences for api in seq}
+        #: How often a goal follows a sample's sequence: ``sample_sequence`` times the share of APIs shown.
+        self.sequence_rate = behaviour.sample_sequence * len(shown & set(index.apis)) / max(len(index.apis), 1)
 
     def _sequence(self, rng: random.Random) -> list[str]:
-        if self.sequences and rng.random() < self.behaviour.sample_sequence:
+        if self.sequences and rng.random() < self.sequence_rate:
             seqs, weights = zip(*self.sequences, strict=True)
             return list(rng.choices(seqs, weights=weights)[0])
         seq = [rng.choice(self.standalone)]

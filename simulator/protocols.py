@@ -40,6 +40,7 @@ class Phenomenon(StrEnum):
     END_EARLY = "end_early"  # the user leaves before the goal is done
     API_FAILURE = "api_failure"
     MULTI_API = "multi_api"
+    OUT_OF_SCOPE = "out_of_scope"  # the user says something the skill does not handle; the fallback answers
 
 
 @dataclass

@@ -19,6 +19,7 @@ Each sample dialogue becomes one :class:`~skillspec.annotated.AnnotatedDialogue`
 
 User acts are inferred by a heuristic, from the turn and the system turns around it:
 
+0. a turn without spans answered by the fallback response is ``out_of_scope``;
 1. the first user turn is ``invoke``;
 2. a turn without spans answered by a ``goodbye`` response is ``goodbye``;
 3. after a ``confirm_api``/``confirm_args`` response: ``affirm`` if the next system turn
@@ -40,6 +41,7 @@ from __future__ import annotations
 
 import datetime
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from skillspec import (
@@ -68,6 +70,7 @@ from skillspec.annotated import (
 )
 from skillspec.catalogue import catalogue_forms, form_key
 from skillspec.context import result_id
+from skillspec.fallback import response_templates
 from skillspec.index import by_name
 
 from .acts import UserActs
@@ -109,7 +112,7 @@ class _Converter:
         for st in reversed(skill.slot_types):
             self.forms[st.name] = catalogue_forms(st)
         self.apis = by_name(skill.apis)
-        self.templates = by_name(skill.response_templates)
+        self.templates = by_name(response_templates(skill))
 
     def span_value(self, slot_type: str, text: str, given: str | None) -> str:
         if given is not None:
@@ -220,3 +223,21 @@ class _Converter:
             for act in other.actions
             for ref in act.arguments.values()
         )
+
+
+def training_set(
+    skill: Skill,
+    dialogues: Sequence[AnnotatedDialogue],
+    *,
+    samples: bool = True,
+    today: datetime.date = REFERENCE_DATE,
+) -> list[AnnotatedDialogue]:
+    """What a build trains on (the recipe of a studio build and of ``modeling train`` alike):
+    ``dialogues``, then, with ``samples``, the skill's own sample dialogues that are not among them
+    (by id; e.g. the output of ``simulator samples`` is not added twice). The developer's own
+    examples are the most faithful data a build has. Test conversations are not added."""
+    out = list(dialogues)
+    if samples:
+        have = {d.id for d in out}
+        out += [d for d in samples_to_annotated(skill, today=today) if d.id not in have and not d.test]
+    return out

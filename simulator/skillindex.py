@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from skillspec import Action, ActionKind, Api, BuiltinType, DialogAct, ResponseTemplate, Skill, SystemTurn, UserTurn
+from skillspec.fallback import response_templates
 from skillspec.index import by_name
 
 from .protocols import Question
@@ -67,6 +68,9 @@ class SkillIndex:
     # results, a success or an answer asks one (of those turns in the samples).
     questions: list[Question] = field(default_factory=list)
     question_rate: float = 0.0
+    # (required arguments missing, how many of them one request asks for) -> how often the
+    # samples' requests do it: real systems often ask for one or two things at a time.
+    request_sizes: Counter[tuple[int, int]] = field(default_factory=Counter)
 
     @classmethod
     def build(cls, skill: Skill) -> SkillIndex:
@@ -82,7 +86,7 @@ class SkillIndex:
                 returns={r.name: r.slot_type for r in api.returns},
             )
         request_more, goodbyes = [], []
-        for t in skill.response_templates:
+        for t in response_templates(skill):
             info = apis.get(t.api) if t.api else None
             if t.act is DialogAct.REQUEST_ARGS and info is not None:
                 info.requests.append((frozenset(t.requested), t))
@@ -124,6 +128,7 @@ class SkillIndex:
         template_uses = _template_uses(skill, apis)
         request_more_with_success = _request_more_with_success(skill)
         questions, question_rate = _sample_questions(skill)
+        request_sizes = _request_sizes(skill, apis)
 
         from_result: dict[str, dict[str, tuple[str, str]]] = {}
         for b in apis.values():
@@ -155,9 +160,10 @@ class SkillIndex:
             request_more_with_success=request_more_with_success,
             questions=questions,
             question_rate=question_rate,
+            request_sizes=request_sizes,
             skill=skill,
             apis=apis,
-            templates=by_name(skill.response_templates),
+            templates=by_name(response_templates(skill)),
             request_more=request_more,
             goodbyes=goodbyes,
             builtin_types={s.name: s.builtin for s in skill.slot_types if s.builtin is not None},
@@ -183,7 +189,7 @@ def _offer_placement(skill: Skill, apis: dict[str, ApiInfo]) -> dict[str, bool]:
     """
     with_results: Counter[str] = Counter()
     later: Counter[str] = Counter()
-    templates = by_name(skill.response_templates)
+    templates = by_name(response_templates(skill))
     for d in skill.sample_dialogues:
         if d.test:
             continue
@@ -198,9 +204,36 @@ def _offer_placement(skill: Skill, apis: dict[str, ApiInfo]) -> dict[str, bool]:
     return {name: with_results[name] >= later[name] for name in apis}
 
 
+def _request_sizes(skill: Skill, apis: dict[str, ApiInfo]) -> Counter[tuple[int, int]]:
+    """How many of the missing required arguments each of the samples' requests asks for.
+
+    Missing: the API's required arguments whose slot type no user turn of the dialogue has said
+    so far (or that the request itself asks for: the user may have said them in another sense).
+    """
+    templates = by_name(response_templates(skill))
+    sizes: Counter[tuple[int, int]] = Counter()
+    for d in skill.sample_dialogues:
+        if d.test:
+            continue
+        said: set[str] = set()
+        for turn in d.turns:
+            if isinstance(turn, UserTurn):
+                said.update(s.slot_type for s in turn.spans)
+                continue
+            assert isinstance(turn, SystemTurn)
+            for a in turn.actions:
+                t = templates.get(a.name) if a.kind is ActionKind.RESPONSE else None
+                info = apis.get(t.api or "") if t is not None and t.act is DialogAct.REQUEST_ARGS else None
+                if t is None or info is None:
+                    continue
+                missing = {r for r in info.required if info.slot_types[r] not in said} | set(t.requested)
+                sizes[(len(missing), len(t.requested))] += 1
+    return sizes
+
+
 def _request_more_with_success(skill: Skill) -> bool:
     """Majority of the samples' success turns (ties, and none: with)."""
-    templates = {t.name: t.act for t in skill.response_templates}
+    templates = {t.name: t.act for t in response_templates(skill)}
     votes: Counter[bool] = Counter()
     for d in skill.sample_dialogues:
         if d.test:
@@ -220,7 +253,7 @@ def _sample_questions(skill: Skill) -> tuple[list[Question], float]:
     informs (SGD: "What's the phone number?" -> ``inform_phone_number``). A chance is a user
     turn after a system turn that showed results, reported a success or answered a question.
     """
-    templates = by_name(skill.response_templates)
+    templates = by_name(response_templates(skill))
     questions: dict[Question, None] = {}  # ordered set: same samples, same list
     chances = asked = 0
     for d in skill.sample_dialogues:
@@ -261,7 +294,7 @@ _ROLES = {
 def _template_uses(skill: Skill, apis: dict[str, ApiInfo]) -> Counter[tuple[str, CallRole, str]]:
     """How the sample dialogues answer each API call: (API, role, template) -> count."""
     uses: Counter[tuple[str, CallRole, str]] = Counter()
-    templates = by_name(skill.response_templates)
+    templates = by_name(response_templates(skill))
     for d in skill.sample_dialogues:
         if d.test:
             continue

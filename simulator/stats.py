@@ -8,6 +8,7 @@ from typing import Any
 
 from skillspec import Skill
 from skillspec.annotated import AnnotatedActionKind
+from skillspec.fallback import response_templates
 
 
 @dataclass
@@ -66,7 +67,7 @@ class Stats:
             "distinct_user_texts": len(self.user_texts),
             "distinct_action_paths": len(self.paths),
             "apis": coverage(self.apis, [a.name for a in self.skill.apis]),
-            "templates": coverage(self.templates, [t.name for t in self.skill.response_templates]),
+            "templates": coverage(self.templates, [t.name for t in response_templates(self.skill)]),
             "slot_types": coverage(self.slot_types, [s.name for s in self.skill.slot_types]),
             "phenomena": dict(sorted(self.phenomena.items())),
         }

@@ -16,6 +16,7 @@ from .context import (
     span_id,
     split_result_id,
 )
+from .fallback import DEFAULT_FALLBACK, FALLBACK_NAME, fallback_template, response_templates
 from .io import dump_skill, json_schema, spec_hash
 from .models import (
     SPEC_VERSION,
@@ -52,6 +53,10 @@ from .validation import (
 )
 
 __all__ = [
+    "DEFAULT_FALLBACK",
+    "FALLBACK_NAME",
+    "fallback_template",
+    "response_templates",
     "SPEC_VERSION",
     "Action",
     "ActionKind",

@@ -87,6 +87,9 @@ class DialogAct(StrEnum):
     OFFER_API = "offer_api"
     REQUEST_MORE = "request_more"
     GOODBYE = "goodbye"
+    # What the manager says to a turn the skill does not handle ("Sorry, I can't help with
+    # that"): it calls nothing and keeps the dialogue state. See skillspec.fallback.
+    FALLBACK = "fallback"
 
 
 # Acts that are about one API and so must name it.
@@ -133,6 +136,9 @@ class UserAct(StrEnum):
     CHANGE = "change"
     REQUEST_MORE = "request_more"
     GOODBYE = "goodbye"
+    # Something the skill does not handle ("what's the weather like?"): an utterance set of
+    # this act adds the skill's own examples to the simulator's generic ones.
+    OUT_OF_SCOPE = "out_of_scope"
 
 
 class UtteranceArgument(_Spec):

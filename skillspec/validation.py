@@ -13,6 +13,7 @@ import pydantic
 
 from .catalogue import form_key
 from .context import base_id, result_id
+from .fallback import DEFAULT_FALLBACK, FALLBACK_NAME, fallback_template, response_templates
 from .index import by_name
 from .models import (
     ACTS_NEEDING_API,
@@ -199,7 +200,7 @@ class _Checker:
         self.catalogues = {s.name: {v.value for v in s.values} for s in skill.slot_types if s.builtin is None}
         # The first of duplicate names wins, so only the duplicate itself is reported.
         self.apis = by_name(skill.apis)
-        self.templates = by_name(skill.response_templates)
+        self.templates = by_name(response_templates(skill))  # the default fallback too
 
     def add(self, path: str, message: str) -> None:
         self.issues.append(Issue(path, message))
@@ -228,6 +229,20 @@ class _Checker:
                     join_path("response_templates", i, "name"),
                     f"{t.name!r} is already an API name; actions share one namespace",
                 )
+            if t.name == FALLBACK_NAME and t.act is not DialogAct.FALLBACK:
+                self.add(
+                    join_path("response_templates", i, "name"),
+                    f"{FALLBACK_NAME!r} is the name of the fallback response: give this {t.act.value} template "
+                    "another name, or make its act fallback",
+                )
+        if fallback_template(s) is DEFAULT_FALLBACK:
+            for i, api in enumerate(s.apis):
+                if api.name == FALLBACK_NAME:
+                    self.add(
+                        join_path("apis", i, "name"),
+                        f"{FALLBACK_NAME!r} is the name of the default fallback response; rename the API "
+                        "or author a template of act fallback",
+                    )
         for i, st in enumerate(s.slot_types):
             self.check_slot_type(i, st)
         for i, api in enumerate(s.apis):
@@ -293,6 +308,12 @@ class _Checker:
                 self.add(join_path(path, "api"), f"unknown API {t.api!r}")
         elif t.act in ACTS_NEEDING_API:
             self.add(join_path(path, "api"), f"a {t.act.value} template must name its API")
+        if t.act is DialogAct.FALLBACK:
+            # Said when the turn was not understood: there is no API or value it could be about.
+            if t.api is not None:
+                self.add(join_path(path, "api"), "a fallback template is about no API")
+            if t.arguments:
+                self.add(join_path(path, "arguments"), "a fallback template shows no values")
         if t.act is DialogAct.REQUEST_ARGS:
             if not t.requested:
                 self.add(join_path(path, "requested"), "a request_args template must name the arguments it asks for")

@@ -101,6 +101,9 @@ LAYER_EXCEPTIONS = {
     # The CLI's chat answers API calls with the simulator's mock backend (no developer backend exists there).
     ("modeling/__main__.py", "simulator.backend"),
     ("modeling/__main__.py", "simulator.text"),
+    # `modeling train` trains on the recipe of a studio build: the files and the skill's samples, which
+    # the simulator converts to the annotated format (simulator.samples.training_set).
+    ("modeling/__main__.py", "simulator.samples"),
 }
 
 

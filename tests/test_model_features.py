@@ -75,6 +75,13 @@ def test_the_vocab_lists_every_label_space(flights_skill):
     assert set(v.actions) == {WAIT} | {a.name for a in flights_skill.apis} | {
         t.name for t in flights_skill.response_templates
     }
+    assert "cannot_help" in v.templates and "fallback" not in v.templates  # the skill authors its own
+    import skillspec
+
+    bare = flights_skill.model_copy(
+        update={"response_templates": [t for t in flights_skill.response_templates if t.act != "fallback"]}
+    )
+    assert SkillVocab.from_skill(bare).templates[-1] == skillspec.FALLBACK_NAME == "fallback"  # the default
     assert "B-city" in v.bio and "I-city" in v.bio and v.bio[0] == "O"
     assert "SearchFlights.origin" in v.arg_keys and "confirm_booking.passengers" in v.arg_keys
     assert SkillVocab.from_json(json.loads(json.dumps(v.to_json()))) == v
@@ -139,6 +146,24 @@ def test_checkpoint_and_rollback_forget_a_predicted_turn(index, encoder):
     assert len(tr.turns) == 1
 
 
+def test_a_turn_answered_by_the_fallback_is_unsaid_and_the_state_is_as_before(index, encoder):
+    tr = DialogueTracker(index)
+    tr.add_user_turn("From Boston", encoder.encode("From Boston"), [(5, 11, "city", "Boston", None, 1.0)])
+    tr.begin_system_turn()
+    tr.add_action("request_destination", {})
+    tr.end_system_turn()
+    before = list(tr.by_key)
+    text = "What's the weather in Chicago?"
+    tr.add_user_turn(text, encoder.encode(text), [(22, 29, "city", "Chicago", None, 1.0)])
+    assert "e2" in tr.by_key and tr.turns[-1].slot_types == {"city"}
+    gone = tr.unsay_user_turn()
+    assert [e.value for e in gone] == ["Chicago"] and list(tr.by_key) == before == ["e1"]
+    assert tr.turns[-1].slot_types == set() and len(tr.turns) == 3  # the text stays in the context
+    tr.begin_system_turn()
+    assert [e.value for e in tr.candidates("SearchFlights", "destination").entities] == ["Boston"]
+    assert tr.unsay_user_turn() == []  # nothing more to forget in that turn
+
+
 def test_step_features_see_calls_and_their_failure(index, encoder):
     tr = DialogueTracker(index)
     tr.add_user_turn("Boston", encoder.encode("Boston"), [(0, 6, "city", "Boston", None, 1.0)])
@@ -160,8 +185,9 @@ def test_skillindex_sizes_follow_the_skill():
         }
     )
     ix = SkillIndex(skill, hidden=8, today=TODAY)
-    assert ix.vocab.actions == (WAIT, "Find", "bye")
-    assert ix.turn_size == 8 + 1 + 3 + 3
+    # The skill authors no fallback response: the default one is an action too.
+    assert ix.vocab.actions == (WAIT, "Find", "bye", "fallback")
+    assert ix.turn_size == 8 + 1 + 4 + 3
 
 
 def test_mentions_resolve_to_the_one_catalogue_value_they_name():

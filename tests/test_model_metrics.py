@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from modeling.evaluate import evaluate
-from modeling.metrics import ActF1, SpanF1, TurnMetrics, dialogue_acts
+from modeling.metrics import ActF1, FallbackMetrics, SpanF1, TurnMetrics, dialogue_acts
 from modeling.metrics import PredictedAction as A
 from skillspec.annotated import write_dialogues
 
@@ -21,6 +21,8 @@ CONTRACT = [
     "api_call_f1",
     "dialogue_accuracy",
     "act_f1",
+    "fallback_recall",
+    "false_fallback_rate",
     "dialogues",
     "turns",
 ]
@@ -120,6 +122,18 @@ def test_act_f1_scores_acts_and_argument_names_not_templates_or_values():
     assert (m.tp, m.fp, m.fn) == (4, 1, 1)
     assert m.compute() == round(2 * (4 / 5) * (4 / 5) / (8 / 5), 4)
     assert ActF1().compute() == 1.0
+
+
+def test_fallback_metrics_count_out_of_scope_turns_and_false_fallbacks():
+    m = FallbackMetrics("sorry")
+    assert m.compute() == {"fallback_recall": None, "false_fallback_rate": 0.0}
+    sorry = A("sorry", {})
+    m.update([sorry, WAIT], [sorry, WAIT])  # caught
+    m.update([sorry, WAIT], [search(), sorry, WAIT])  # a call first: not the fallback alone
+    m.update([sorry, WAIT], [OFFER, WAIT])  # missed
+    m.update([search(), OFFER, WAIT], [sorry, WAIT])  # an in-scope turn answered with the fallback
+    m.update([OFFER, WAIT], [OFFER, WAIT])
+    assert m.compute() == {"fallback_recall": 0.3333, "false_fallback_rate": 0.5}
 
 
 def test_evaluate_teacher_forces_the_gold_history(manager, flights_dialogues):

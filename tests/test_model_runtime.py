@@ -52,6 +52,24 @@ def test_a_search_turn_recognises_calls_and_responds(manager):
     assert turn.response == " ".join(a.text for a in turn.actions if a.text)
 
 
+def test_a_turn_the_skill_does_not_handle_gets_the_fallback_and_changes_nothing(manager):
+    backend = Backend()
+    session = manager.new_session()
+    manager.respond(session, "I need a flight from Boston", executor=backend)
+    before = [(e.id, e.value) for e in session.tracker.entities]
+    assert ("e1", "Boston") in before
+    # Neither text is one the simulator says: it learnt the fallback from others like them.
+    for text in ("Could you recommend a good pasta recipe?", "What's the weather in Denver next week?"):
+        turn = manager.respond(session, text, executor=backend)
+        assert names(turn) == ["cannot_help", WAIT] and turn.spans == []
+        assert turn.response.startswith(("Sorry", "I'm afraid"))
+        assert [(e.id, e.value) for e in session.tracker.entities] == before  # "Denver" is not the destination
+    assert backend.calls == []
+    # The dialogue goes on where it was: the resumed session sees the same state.
+    resumed = manager.resume([t.to_dict() for t in session.history])
+    assert [(e.id, e.value) for e in resumed.tracker.entities] == before
+
+
 def test_every_action_carries_probabilities_alternatives_and_pointers(manager):
     turn = manager.respond(
         manager.new_session(), "Find me a flight from Boston to Chicago tomorrow", executor=Backend()

@@ -2,6 +2,8 @@
 
 import dataclasses
 import json
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -10,9 +12,10 @@ from safetensors.torch import load_file
 import skillspec
 from modeling.artifact import load_artifact
 from modeling.runtime import DialogueManager
-from modeling.train import TrainConfig, split, train, training_dialogues
+from modeling.train import TrainConfig, split, train
+from skillspec.annotated import write_dialogues
 
-from .conftest import TINY
+from .conftest import ROOT, TINY
 
 
 def test_training_writes_a_self_describing_artifact(flights_artifact, flights_skill):
@@ -32,16 +35,11 @@ def test_training_writes_a_self_describing_artifact(flights_artifact, flights_sk
     assert config["spec_hash"] == skillspec.spec_hash(flights_skill)
     assert config["encoder"]["name"] == "model" and config["encoder"]["hidden"] == 384
     assert config["train"]["epochs"] == TINY["epochs"]
-    from simulator.samples import samples_to_annotated
-
-    # The 400 simulated dialogues and the skill's own samples (the recipe adds them), a tenth held out.
-    total = 400 + sum(1 for d in samples_to_annotated(flights_skill) if not d.test)
-    trained = config["data"]["train_dialogues"]
-    assert trained + config["data"]["validation_dialogues"] == total and trained == total - round(total * 0.1)
+    assert config["data"]["train_dialogues"] == 360 and config["data"]["validation_dialogues"] == 40
     vocab = json.loads((out / "vocab.json").read_text())
     assert "wait_for_user" in vocab["actions"] and "B-city" in vocab["bio"]
     card = (out / "README.md").read_text()
-    for expected in (config["spec_hash"], "torch", "transformers", f"{trained} dialogues", "NER", "parameters"):
+    for expected in (config["spec_hash"], "torch", "transformers", "360 dialogues", "NER", "parameters"):
         assert expected in card
     import xml.etree.ElementTree as ET
 
@@ -102,13 +100,7 @@ def test_the_same_seed_trains_the_same_weights(tmp_path, flights_skill, flights_
 def test_test_conversations_and_other_skills_are_refused(tmp_path, flights_skill, flights_dialogues, encoder):
     d = flights_dialogues[0][0]
     with pytest.raises(ValueError, match="no training dialogues"):
-        train(
-            flights_skill,
-            [d.model_copy(update={"test": True})],
-            tmp_path / "x",
-            TrainConfig(include_samples=False),
-            encoder=encoder,
-        )
+        train(flights_skill, [d.model_copy(update={"test": True})], tmp_path / "x", encoder=encoder)
     with pytest.raises(ValueError, match="is for skill 'Pizza'"):
         train(flights_skill, [d.model_copy(update={"skill": "Pizza"})], tmp_path / "x", encoder=encoder)
     assert not (tmp_path / "x").exists()
@@ -161,23 +153,19 @@ def test_the_train_and_chat_commands_work_end_to_end(tmp_path, flights_dialogues
     assert done.returncode == 0, done.stderr
     assert "epoch 1" in done.stderr and "encode" in done.stderr  # progress bars and the epoch summary
     assert f"wrote {out}" in done.stdout and (out / "model.safetensors").is_file()
+    # The recipe of a studio build: the file's 12 dialogues and the skill's own sample dialogues.
+    from simulator.samples import samples_to_annotated
 
-    chat = [sys.executable, "-m", "modeling", "chat", str(flights_artifact[0]), "--json"]
-    done = subprocess.run(
-        chat, cwd=ROOT, capture_output=True, text=True, input="Find me a flight from Boston to Chicago tomorrow\n\n"
-    )
-    assert done.returncode == 0, done.stderr
-    turn = json.loads(done.stdout.splitlines()[0])
-    assert turn["text"].startswith("Find me") and turn["actions"][-1]["name"] == "wait_for_user"
-    assert [s["value"] for s in turn["spans"]][:2] == ["Boston", "Chicago"]
+    skill = skillspec.parse_skill((ROOT / "examples" / "flights.json").read_bytes())
+    own = sum(1 for d in samples_to_annotated(skill) if not d.test)
+    counts = json.loads((out / "config.json").read_text())["data"]
+    assert own > 0 and counts["train_dialogues"] + counts["validation_dialogues"] == 12 + own
 
 
 def test_sample_dialogues_can_count_more_than_simulated_ones(tmp_path, flights_skill, flights_dialogues, encoder):
     sim = flights_dialogues[0][:6]
     samples = [d.model_copy(update={"source": "sample", "id": f"sample-{i}"}) for i, d in enumerate(sim[:2])]
-    config = TrainConfig(
-        **{**TINY, "epochs": 1, "min_batches_per_epoch": 1, "validation_fraction": 0.0, "include_samples": False}
-    )
+    config = TrainConfig(**{**TINY, "epochs": 1, "min_batches_per_epoch": 1, "validation_fraction": 0.0})
     once = train(flights_skill, [*sim, *samples], tmp_path / "a", config, encoder=encoder)
     thrice = train(
         flights_skill,
@@ -192,24 +180,27 @@ def test_sample_dialogues_can_count_more_than_simulated_ones(tmp_path, flights_s
     assert once["epochs_run"] == thrice["epochs_run"] == 1
 
 
-def test_the_recipe_adds_the_skills_own_samples_once(tmp_path, flights_skill, flights_dialogues, encoder):
-    from simulator.samples import samples_to_annotated
+def test_the_recipe_adds_the_skills_own_samples_once(tmp_path, flights_skill, flights_dialogues):
+    from simulator.samples import samples_to_annotated, training_set
 
     own = [d for d in samples_to_annotated(flights_skill) if not d.test]
     assert own, "the example skill has sample dialogues"
     sim = flights_dialogues[0][:6]
-    ids = [d.id for d in training_dialogues(flights_skill, sim)]
+    ids = [d.id for d in training_set(flights_skill, sim)]
     assert ids == [d.id for d in sim] + [d.id for d in own]
     # Data that has them already (``simulator samples`` output) does not get them twice.
-    assert [d.id for d in training_dialogues(flights_skill, [*sim, own[0]])] == ids
-    assert [d.id for d in training_dialogues(flights_skill, sim, samples=False)] == ids[:6]
-    # And training counts them: one more dialogue's steps per sample, unless told not to.
-    config = TrainConfig(**{**TINY, "epochs": 1, "min_batches_per_epoch": 1, "validation_fraction": 0.0})
-    train(flights_skill, sim, tmp_path / "with", config, encoder=encoder)
-    train(flights_skill, sim, tmp_path / "without", dataclasses.replace(config, include_samples=False), encoder=encoder)
-    steps = lambda out: json.loads((out / "config.json").read_text())["data"]["ap_steps"]  # noqa: E731
-    per_sample = sum(1 for d in own for t in d.turns if t.speaker == "system" for _ in t.actions)
-    assert steps(tmp_path / "with") - steps(tmp_path / "without") == per_sample > 0
+    assert [d.id for d in training_set(flights_skill, [*sim, own[0]])] == ids
+    assert [d.id for d in training_set(flights_skill, sim, samples=False)] == ids[:6]
+    # `modeling train --no-samples` trains on the files alone (the end-to-end test sees them added).
+    data = tmp_path / "sim.jsonl"
+    with open(data, "w") as f:
+        write_dialogues(sim, f)
+    out = tmp_path / "model"
+    cmd = [sys.executable, "-m", "modeling", "train", "examples/flights.json", str(data), "-o", str(out), "-q"]
+    done = subprocess.run([*cmd, "--epochs", "1", "--no-samples"], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    counts = json.loads((out / "config.json").read_text())["data"]
+    assert counts["train_dialogues"] + counts["validation_dialogues"] == len(sim)
 
 
 def test_a_batch_of_dialogues_without_system_turns_still_collates(flights_skill, flights_dialogues, encoder):

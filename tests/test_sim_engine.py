@@ -11,6 +11,7 @@ from functools import cache
 import pytest
 
 import skillspec
+from simulator.agents import UserBehaviour
 from simulator.checker import Checker
 from simulator.engine import Simulator
 from simulator.generate import generate_lines
@@ -28,10 +29,32 @@ def skill(name: str) -> skillspec.Skill:
     return skillspec.parse_skill((ROOT / "examples" / f"{name}.json").read_bytes())
 
 
+IN_SCOPE = UserBehaviour(out_of_scope=0.0)
+
+
+def in_scope(d: dict) -> dict:
+    """The dialogue without its out-of-scope user turns and their fallback answers (the task flow)."""
+    turns, skip = [], False
+    for turn in d["turns"]:
+        if skip:
+            skip = False
+            continue
+        if turn["speaker"] == "user" and turn["acts"] == ["out_of_scope"]:
+            skip = True
+            continue
+        turns.append(turn)
+    return {**d, "turns": turns}
+
+
+@cache
+def raw_dialogues(name: str) -> list[dict]:
+    return list(Simulator.for_skill(skill(name)).dialogues(N, seed=7))
+
+
 @cache
 def dialogues(name: str) -> list[dict]:
-    sim = Simulator.for_skill(skill(name))
-    return list(sim.dialogues(N, seed=7))
+    """Dialogues without out-of-scope turns: the task flow, turn after turn (its own test checks those)."""
+    return list(Simulator.for_skill(skill(name), user_behaviour=IN_SCOPE).dialogues(N, seed=7))
 
 
 def user_turns_before(d: dict, t: int) -> dict:
@@ -53,12 +76,47 @@ def args(action: dict) -> dict[str, dict]:
 
 
 @pytest.mark.parametrize("name", ["flights", "pizza"])
+def test_out_of_scope_turns_are_answered_by_the_fallback_and_change_nothing(name):
+    from simulator.language.out_of_scope import GENERIC, out_of_scope_texts, skill_words
+
+    spec = skill(name)
+    pool = out_of_scope_texts(spec)
+    own = [v for u in spec.utterance_sets if u.act is skillspec.UserAct.OUT_OF_SCOPE for v in u.variants]
+    assert pool[: len(own)] == own and len(pool) > len(own) + 50
+    # A generic text that shares a word with the skill is left out ("order" a pizza, "flights" to London).
+    assert any(t not in pool for t in GENERIC) and not skill_words(spec) & {"weather", "joke"}
+    fallback = skillspec.fallback_template(spec).name
+    with_oos = raw_dialogues(name)
+    without = dialogues(name)
+    user_turns = oos = 0
+    for d, plain in zip(with_oos, without, strict=True):
+        for t, turn in enumerate(d["turns"]):
+            if turn["speaker"] != "user":
+                continue
+            user_turns += 1
+            if turn["acts"] == ["out_of_scope"]:
+                oos += 1
+                assert not turn["spans"] and d["turns"][t + 1]["actions"] == [
+                    {"kind": "response", "name": fallback, "arguments": [], "text": d["turns"][t + 1]["text"]},
+                    {"kind": "wait", "name": "wait_for_user"},
+                ]
+        # Its own random stream: without the out-of-scope turns the dialogue is the one simulated without them.
+        strip = lambda x: [(u["speaker"], u["text"]) for u in in_scope(x)["turns"]]  # noqa: E731
+        assert strip(d) == strip(plain)
+        assert not any(u.get("acts") == ["out_of_scope"] for u in plain["turns"])
+    assert 0.02 < oos / user_turns < 0.08  # UserBehaviour.out_of_scope is 0.05 per user turn
+
+
+@pytest.mark.parametrize("name", ["flights", "pizza"])
 def test_every_simulated_dialogue_passes_the_checker(name):
     checker = Checker(skill(name))
     problems = [
-        (d["id"], str(issue)) for d in dialogues(name) for issue in checker.check(AnnotatedDialogue.model_validate(d))
+        (d["id"], str(issue))
+        for d in raw_dialogues(name)
+        for issue in checker.check(AnnotatedDialogue.model_validate(d))
     ]
     assert problems == []
+    assert any(t.get("acts") == ["out_of_scope"] for d in raw_dialogues(name) for t in d["turns"])
 
 
 def test_the_same_seed_gives_the_same_bytes_and_another_seed_does_not():
@@ -396,7 +454,7 @@ def test_offers_after_a_reaction_when_the_samples_do():
     later = skillspec.parse_skill(json.dumps(spec).encode())
     assert SkillIndex.build(later).offer_with_results["BookFlight"] is False
     checker = Checker(later)
-    ds = list(Simulator.for_skill(later).dialogues(N, seed=7))
+    ds = list(Simulator.for_skill(later, user_behaviour=IN_SCOPE).dialogues(N, seed=7))
     offered = reacted_without_offer = 0
     for d in ds:
         assert checker.check(d) == [], d["id"]
@@ -464,7 +522,7 @@ def test_successes_and_reactions_follow_the_samples():
     thanks = UtteranceBank(skill_).reactions["success"]
     assert "Thanks." in thanks and all("thank" in t.lower() for t in thanks)
     successes = reacted = asked_after = questions = 0
-    for d in Simulator.for_skill(skill_).dialogues(300, seed=1):
+    for d in Simulator.for_skill(skill_, user_behaviour=IN_SCOPE).dialogues(300, seed=1):
         turns = d["turns"]
         for t, turn in enumerate(turns):
             if turn["speaker"] != "system":

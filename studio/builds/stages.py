@@ -100,13 +100,16 @@ def build_run_shard(*, build_id: int, shard: int) -> bool:
 def build_run_train(*, build_id: int) -> bool:
     """Train the three models on the shards' dialogues, into a temporary artifact directory."""
     from modeling.train import Progress, TrainConfig, train
+    from simulator.samples import training_set
     from skillspec.annotated import read_dialogues
 
     with _stage(build_id, Stage.TRAIN) as (build, report):
         s = _settings(build)
         work = build_dir(build_id) / "work"
         # The shards in order are the dialogues one process would have simulated with the seed.
-        dialogues = [d for i in range(len(_shard_sizes(s))) for d in read_dialogues(shard_path(build_id, i))]
+        simulated = [d for i in range(len(_shard_sizes(s))) for d in read_dialogues(shard_path(build_id, i))]
+        # The recipe (modeling train's too): the simulated dialogues and the skill's own samples.
+        dialogues = training_set(_spec(build), simulated)
         report(0, 1000, unit="‰", force=True)
         history: list[dict[str, Any]] = []
 

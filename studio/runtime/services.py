@@ -252,7 +252,7 @@ def turn_correct(*, turn: ConversationTurn, spans: Any, actions: Any) -> Convers
     spec = skillspec.Skill.model_validate(session.build.spec)
     slot_types = {s.name for s in spec.slot_types}
     apis = by_name(spec.apis)
-    templates = by_name(spec.response_templates)
+    templates = by_name(skillspec.response_templates(spec))
     issues: list[Issue] = []
     text = turn.text
     if not isinstance(spans, list):

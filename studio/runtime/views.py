@@ -213,7 +213,7 @@ def _correction_context(
     spec = skillspec.Skill.model_validate(session.build.spec)
     annotation = annotation or services.turn_annotation(turn=turn)
     signatures = {a.name: {g.name: g.slot_type for g in a.arguments} for a in spec.apis}
-    signatures |= {t.name: {g.name: g.slot_type for g in t.arguments} for t in spec.response_templates}
+    signatures |= {t.name: {g.name: g.slot_type for g in t.arguments} for t in skillspec.response_templates(spec)}
     entities = services.entities_before(session=session, number=turn.number)
     entities |= {s["id"]: s["slot_type"] for s in annotation["spans"] if s.get("id")}
     return {
@@ -221,7 +221,7 @@ def _correction_context(
         "turn": turn,
         "annotation": annotation,
         "slot_types": [s.name for s in spec.slot_types],
-        "action_names": [a.name for a in spec.apis] + [t.name for t in spec.response_templates],
+        "action_names": [a.name for a in spec.apis] + [t.name for t in skillspec.response_templates(spec)],
         "rows": [
             _action_row(i, a["name"], a.get("arguments", {}), signatures, entities)
             for i, a in enumerate(annotation["actions"])

@@ -363,7 +363,7 @@ def dialogue_argument_options(
     if kind == ActionKind.API.value:
         target = by_name(skill.apis).get(name)
     elif kind == ActionKind.RESPONSE.value:
-        target = by_name(skill.response_templates).get(name)
+        target = by_name(skillspec.response_templates(skill)).get(name)
     else:
         target = None
     if target is None:
@@ -460,7 +460,7 @@ def dialogue_transcript(*, skill: skillspec.Skill, dialogue: skillspec.SampleDia
     colours = slot_type_colours(skill)
     labels = {e.id: entity_label(dialogue, e) for e in skillspec.dialogue_entities(skill, dialogue)}
     apis = by_name(skill.apis)
-    templates = by_name(skill.response_templates)
+    templates = by_name(skillspec.response_templates(skill))
     out = []
     for t, turn in enumerate(dialogue.turns):
         if isinstance(turn, UserTurn):
