@@ -128,18 +128,41 @@ class SkillIndex:
         template_uses = _template_uses(skill, apis)
         request_more_with_success = _request_more_with_success(skill)
         questions, question_rate = _sample_questions(skill)
+        questions += _generated_questions(skill, apis, questions)
         request_sizes = _request_sizes(skill, apis)
 
         from_result: dict[str, dict[str, tuple[str, str]]] = {}
         for b in apis.values():
             links: dict[str, tuple[str, str]] = {}
+            # Producers that return more of b's required arguments first, a search before a booking:
+            # a round trip is booked from the round-trip search, not from whichever API came first.
+            producers = sorted(
+                (a for a in apis.values() if a is not b),
+                key=lambda a: (
+                    a.api.transactional,
+                    -sum(_field(a, r, b.slot_types[r]) is not None for r in b.required),
+                ),
+            )
+            # A transaction whose every required value one API returns acts on what that API found
+            # ("book that flight"): all of them come from its result, said by users or not.
+            whole = next(
+                (
+                    a
+                    for a in producers
+                    if b.api.transactional and all(_field(a, r, b.slot_types[r]) for r in b.required)
+                ),
+                None,
+            )
             for arg, st in b.slot_types.items():
-                if st in user_types and arg not in b.required:
+                # An optional argument takes what the user asks for, not a value a result happens to
+                # show: real systems book a flight without passing on the search's "not refundable".
+                if arg not in b.required:
                     continue
-                for a in apis.values():
-                    if a is b:
-                        continue
-                    field_ = next((f for f, fst in a.returns.items() if fst == st), None)
+                if whole is not None:
+                    links[arg] = (whole.api.name, _field(whole, arg, st) or "")
+                    continue
+                for a in producers:
+                    field_ = _field(a, arg, st)
                     if field_ is not None and (st not in user_types or f"{a.api.name}" in _producers(sequences, b)):
                         links[arg] = (a.api.name, field_)
                         break
@@ -171,6 +194,14 @@ class SkillIndex:
             from_result=from_result,
             user_slot_types=frozenset(user_types),
         )
+
+
+def _field(a: ApiInfo, arg: str, slot_type: str) -> str | None:
+    """The return field of ``a`` that can fill ``arg``: the one of its name and slot type, else the
+    first of its slot type."""
+    if a.returns.get(arg) == slot_type:
+        return arg
+    return next((f for f, fst in a.returns.items() if fst == slot_type), None)
 
 
 def _producers(sequences: Counter[tuple[str, ...]], b: ApiInfo) -> set[str]:
@@ -277,6 +308,41 @@ def _sample_questions(skill: Skill) -> tuple[list[Question], float]:
                 asked += 1
                 questions[Question(turn.text, tuple(a.name for a in answers))] = None
     return list(questions), asked / chances if chances else 0.0
+
+
+_ASK = (
+    ("What is the {0}?", "What's the {0} and the {1}?"),
+    ("Can you tell me the {0}?", "Can you tell me the {0} and the {1}?"),
+    ("What about the {0}?", "And the {0} and {1}?"),
+)
+
+
+def _generated_questions(skill: Skill, apis: dict[str, ApiInfo], sample: list[Question]) -> list[Question]:
+    """Questions about results that the samples never ask, one per ``inform`` template that shows
+    only result fields (by name) and that no sample question is answered with: "What is the
+    phone number?" -> ``inform_phone_number``. Users ask about what was found far more often
+    than ten samples can show; a template without arguments (its value written into the text)
+    answers no question, since which of its kind applies depends on a value it does not show."""
+    answered = {name for q in sample for name in q.answers}
+    fields = {f for info in apis.values() for f in info.returns}
+    # Of templates that show the same fields, the shortest: the others say something more in
+    # words ("...and it is furnished"), which this question does not ask about.
+    plain: dict[tuple[str, ...], ResponseTemplate] = {}
+    for t in response_templates(skill):
+        names = tuple(a.name for a in t.arguments)
+        if t.act is DialogAct.INFORM and names and len(names) <= 2 and set(names) <= fields:
+            size = sum(map(len, t.variants)) / len(t.variants)
+            best = plain.get(names)
+            if best is None or size < sum(map(len, best.variants)) / len(best.variants):
+                plain[names] = t
+    out: list[Question] = []
+    for names, t in plain.items():
+        if t.name in answered:
+            continue
+        words = [n.replace("_", " ") for n in names]
+        for one, two in _ASK:
+            out.append(Question((one if len(words) == 1 else two).format(*words), (t.name,)))
+    return out
 
 
 def _is_response(action: Action, templates: dict[str, ResponseTemplate]) -> bool:

@@ -42,9 +42,12 @@ class Catalogue:
 
     Resolution, in order: the value or a synonym (any case); a built-in type's normaliser;
     for a catalogue of ISO dates, a spoken date read against today or the catalogue's first
-    date, when that gives a catalogue date ("March 1st" -> "2019-03-01"); the one catalogue
-    value that contains the mention's words ("Vegas" -> "Las Vegas") or whose initials it
-    is ("SF" -> "San Francisco"); else the text itself (a catalogue is open).
+    date, when that gives a catalogue date ("March 1st" -> "2019-03-01"); a form another slot
+    type's catalogue gives one of this catalogue's values ("SFO" a synonym of San Francisco as a
+    destination, said of an origin); the one catalogue value that contains the mention's words
+    ("Vegas" -> "Las Vegas") or whose initials it is ("SF" -> "San Francisco"); the longest value
+    or synonym the mention starts with, before a comma or a qualifier ("Phoenix, AZ" -> "Phoenix",
+    "New York City" -> "New York"); else the text itself (a catalogue is open).
     """
 
     def __init__(self, skill: Skill, *, today: datetime.date) -> None:
@@ -54,7 +57,13 @@ class Catalogue:
         self.phrases: dict[tuple[str, ...], set[str]] = {}  # word tuple -> slot types
         self.partial: dict[str, dict[tuple[str, ...], set[str]]] = {}  # slot type -> words or initials -> values
         self.date_refs: dict[str, tuple[datetime.date, ...]] = {}  # ISO-date catalogues -> reference dates
+        self.any_form: dict[str, set[str]] = {}  # form_key of a phrase in any catalogue -> the values it names
+        self.values: dict[str, set[str]] = {}  # slot type -> its catalogue values
+        self.prefixes: dict[str, dict[tuple[str, ...], str]] = {}  # slot type -> a form's words -> value
         for s in skill.slot_types:
+            self.values[s.name] = {v.value for v in s.values}
+            for key, value in catalogue_forms(s).items():
+                self.any_form.setdefault(key, set()).add(value)
             table = self.lookup.setdefault(s.name, {})
             for key, value in catalogue_forms(s).items():
                 table.setdefault(key, value)
@@ -65,6 +74,7 @@ class Catalogue:
                     if not words:
                         continue
                     self.phrases.setdefault(words, set()).add(s.name)
+                    self.prefixes.setdefault(s.name, {}).setdefault(words, v.value)
                     for i in range(len(words)):
                         for j in range(i + 1, len(words) + 1):
                             partial.setdefault(words[i:j], set()).add(v.value)
@@ -94,12 +104,20 @@ class Catalogue:
             value = normalize("DATE", text, today=ref)
             if value is not None and value in catalogue:
                 return value
+        elsewhere = self.any_form.get(form_key(text), set()) & self.values.get(slot_type, set())
+        if len(elsewhere) == 1:
+            return next(iter(elsewhere))
         words = tuple(w.lower() for w in _WORD.findall(text) if w.isalnum())
         # A single short or common word ("the", "a") names nothing on its own.
         if words and not (len(words) == 1 and (len(words[0]) < 2 or words[0] in _STOP)):
             values = self.partial.get(slot_type, {}).get(words, set())
             if len(values) == 1:
                 return next(iter(values))
+            prefixes = self.prefixes.get(slot_type, {})
+            for n in range(len(words) - 1, 0, -1):
+                value = prefixes.get(words[:n])
+                if value is not None and not (n == 1 and (len(words[0]) < 3 or words[0] in _STOP)):
+                    return value
         return text.strip()
 
     def matches(self, text: str) -> list[tuple[int, int, set[str]]]:

@@ -557,7 +557,17 @@ def test_users_ask_the_samples_questions_about_results():
     answers = {q.text.lower().rstrip(".?"): q.answers for q in index.questions}
     assert answers["are animals allowed"] == ("inform_pets_allowed_true",)
     assert answers["what is the phone number for the property"] == ("inform_phone_number",)
-    assert SkillIndex.build(skill("flights")).questions == []
+    # Questions the samples never ask are generated for each inform template that shows result fields.
+    flights = SkillIndex.build(skill("flights"))
+    assert {q.answers for q in flights.questions} == {("inform_price",)} and flights.question_rate == 0.0
+    assert "What is the price?" in {q.text for q in flights.questions}
+    # Of the templates that show the phone number, the plain one (the others add a baked-in value).
+    from simulator.skillindex import _sample_questions
+
+    generated = {q.answers for q in index.questions[len(_sample_questions(skill_)[0]) :]}
+    assert generated
+    assert ("inform_phone_number",) in {q.answers for q in index.questions}
+    assert not any("furnished" in a[0] or "pets" in a[0] for a in generated)
     asked = offered_after = 0
     checker = Checker(skill_)
     for d in Simulator.for_skill(skill_).dialogues(300, seed=2):
