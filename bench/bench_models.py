@@ -14,8 +14,8 @@
      what real data would give.
 
    Each row's models are also evaluated on the evaluation half with one *out-of-scope* user turn
-   inserted into each dialogue: a user turn of another service in ``--sgd`` that asks for something
-   of its own (an intent or a slot value), which gold answers with the skill's fallback
+   inserted into each dialogue: a user turn of another service in ``--sgd`` that asks for a task of
+   its own (SGD's INFORM_INTENT), which gold answers with the skill's fallback
    (``fallback_recall``; ``false_fallback_rate`` is measured on the plain evaluation half).
 
     .venv/bin/python bench/bench_models.py [--sgd ../shared/sgd] [--services A B ...] [--json out.json]
@@ -96,8 +96,9 @@ def write_subset(gold: Path, ids: list[str], out: Path) -> int:
 
 
 def other_services_texts(sgd: Path, service: str) -> list[str]:
-    """User turns of the other services in ``sgd`` that ask for something of theirs (an intent or a slot
-    value): out of scope for ``service``. Bare "yes"/"thanks" turns are not: every skill handles those."""
+    """User turns of the other services in ``sgd`` that ask for a task of theirs (SGD's INFORM_INTENT:
+    "I'm looking for a house to rent"): out of scope for ``service``. Not every turn of theirs is:
+    "yes", "thanks", "on the 6th of March" or "make it for four" are things any skill may hear."""
     texts = []
     for path in sorted(sgd.glob("dialogues_*.json")):
         if path.stem.removeprefix("dialogues_") == service:
@@ -105,7 +106,7 @@ def other_services_texts(sgd: Path, service: str) -> list[str]:
         for d in json.loads(path.read_text()):
             for turn in d["turns"]:
                 acts = {a["act"] for f in turn["frames"] for a in f["actions"]} if turn["speaker"] == "USER" else set()
-                if acts & {"INFORM_INTENT", "INFORM"}:
+                if "INFORM_INTENT" in acts:
                     texts.append(turn["utterance"])
     return texts
 

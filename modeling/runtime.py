@@ -44,6 +44,10 @@ Executor = Callable[[str, dict[str, str]], Mapping[str, str] | None]
 None when the call failed. An exception it raises also counts as a failed call."""
 
 MAX_ACTIONS = 8  # actions per system turn before "wait for user" is forced
+# The fallback ("I can't help with that") only when the model puts at least this much on it, else its
+# next choice: a real in-scope turn in a context the simulation never showed ("sounds good" after an
+# unusual answer) must not read as out of scope. More likely than not, fixed a priori.
+FALLBACK_MIN_PROBABILITY = 0.5
 TOP_ALTERNATIVES = 3
 
 
@@ -205,9 +209,11 @@ class DialogueManager:
         encoder: TextEncoder,
         today: datetime.date | None = None,
         max_actions: int = MAX_ACTIONS,
+        fallback_min_probability: float = FALLBACK_MIN_PROBABILITY,
         config: dict[str, Any] | None = None,
     ) -> None:
         self.skill = skill
+        self.fallback_min_probability = fallback_min_probability
         self.models = models
         self.encoder = encoder
         self.today = today
@@ -386,6 +392,9 @@ class DialogueManager:
                     continue
                 tried.add(a)
                 name = actions_space[a]
+                if name == index.fallback and float(probs[a]) < self.fallback_min_probability:
+                    decisions.append(Decision(name, False, f"fallback at {float(probs[a]):.2f}, below the minimum"))
+                    continue
                 args, entities = self._fill(tracker, af_context, name)
                 verdict = check_action(index, tracker, name, entities)
                 if verdict.ok:

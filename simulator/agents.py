@@ -432,15 +432,18 @@ class RuleSystem:
         self, templates: list[ResponseTemplate], call_id: str | None = None, role: CallRole | None = None
     ) -> SystemAction | None:
         """The usable template the samples use most in this ``role`` of a call (see
-        ``SkillIndex.template_uses``), then the one that shows the most, then the first authored."""
+        ``SkillIndex.template_uses``), then the one that shows the most (for a success, the one that
+        shows the least: a booking is reported plainly unless the user asked about it), then the
+        first authored."""
         best: SystemAction | None = None
-        best_key = (-1, -1)
+        best_key = (-1, -(10**6))
         for t in templates:
             action = self._bind(t, call_id)
             if action is None:
                 continue
             used = self.index.template_uses[(self.api or "", role, t.name)] if role else 0
-            key = (used, len(action.bindings))
+            shown = len(action.bindings)
+            key = (used, -shown if role is CallRole.SUCCESS else shown)
             if key > best_key:
                 best, best_key = action, key
         return best

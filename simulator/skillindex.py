@@ -263,17 +263,24 @@ def _request_sizes(skill: Skill, apis: dict[str, ApiInfo]) -> Counter[tuple[int,
 
 
 def _request_more_with_success(skill: Skill) -> bool:
-    """Majority of the samples' success turns (ties, and none: with)."""
+    """Majority of the samples' success turns (ties: with). Samples without a success go by how
+    they ask "anything else?" at all: in a turn that also says something else, or on its own after
+    the user's reaction ("thanks") — this skill's habit, which its bookings will follow too."""
     templates = {t.name: t.act for t in response_templates(skill)}
     votes: Counter[bool] = Counter()
+    habit: Counter[bool] = Counter()
     for d in skill.sample_dialogues:
         if d.test:
             continue
         for turn in d.turns:
             if isinstance(turn, SystemTurn):
-                acts = {templates.get(a.name) for a in turn.actions if a.kind is ActionKind.RESPONSE}
+                acts = [templates.get(a.name) for a in turn.actions if a.kind is ActionKind.RESPONSE]
                 if DialogAct.NOTIFY_SUCCESS in acts:
                     votes[DialogAct.REQUEST_MORE in acts] += 1
+                if DialogAct.REQUEST_MORE in acts:
+                    habit[len(acts) > 1] += 1
+    if not votes:
+        votes = habit
     return votes[True] >= votes[False]
 
 

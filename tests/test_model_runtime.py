@@ -52,7 +52,9 @@ def test_a_search_turn_recognises_calls_and_responds(manager):
     assert turn.response == " ".join(a.text for a in turn.actions if a.text)
 
 
-def test_a_turn_the_skill_does_not_handle_gets_the_fallback_and_changes_nothing(manager):
+def test_a_turn_the_skill_does_not_handle_gets_the_fallback_and_changes_nothing(manager, monkeypatch):
+    # The tiny model is not sure enough for the shipped minimum: take its first choice as it is.
+    monkeypatch.setattr(manager, "fallback_min_probability", 0.0)
     backend = Backend()
     session = manager.new_session()
     manager.respond(session, "I need a flight from Boston", executor=backend)
@@ -68,6 +70,12 @@ def test_a_turn_the_skill_does_not_handle_gets_the_fallback_and_changes_nothing(
     # The dialogue goes on where it was: the resumed session sees the same state.
     resumed = manager.resume([t.to_dict() for t in session.history])
     assert [(e.id, e.value) for e in resumed.tracker.entities] == before
+    # Below the minimum probability the fallback is refused, and the decision says why.
+    monkeypatch.setattr(manager, "fallback_min_probability", 1.01)
+    turn = manager.respond(manager.new_session(), "Could you recommend a good pasta recipe?", executor=backend)
+    assert "cannot_help" not in names(turn)
+    refused = [d for a in turn.actions for d in a.decisions if d.proposed == "cannot_help"]
+    assert refused and not refused[0].accepted and "below the minimum" in refused[0].reason
 
 
 def test_every_action_carries_probabilities_alternatives_and_pointers(manager):
