@@ -68,9 +68,6 @@ class SkillIndex:
     # results, a success or an answer asks one (of those turns in the samples).
     questions: list[Question] = field(default_factory=list)
     question_rate: float = 0.0
-    # (required arguments missing, how many of them one request asks for) -> how often the
-    # samples' requests do it: real systems often ask for one or two things at a time.
-    request_sizes: Counter[tuple[int, int]] = field(default_factory=Counter)
 
     @classmethod
     def build(cls, skill: Skill) -> SkillIndex:
@@ -129,7 +126,6 @@ class SkillIndex:
         request_more_with_success = _request_more_with_success(skill)
         questions, question_rate = _sample_questions(skill)
         questions += _generated_questions(skill, apis, questions)
-        request_sizes = _request_sizes(skill, apis)
 
         from_result: dict[str, dict[str, tuple[str, str]]] = {}
         for b in apis.values():
@@ -183,7 +179,6 @@ class SkillIndex:
             request_more_with_success=request_more_with_success,
             questions=questions,
             question_rate=question_rate,
-            request_sizes=request_sizes,
             skill=skill,
             apis=apis,
             templates=by_name(response_templates(skill)),
@@ -233,33 +228,6 @@ def _offer_placement(skill: Skill, apis: dict[str, ApiInfo]) -> dict[str, bool]:
                 if t is not None and t.act is DialogAct.OFFER_API and t.api in apis:
                     (with_results if called else later)[t.api] += 1
     return {name: with_results[name] >= later[name] for name in apis}
-
-
-def _request_sizes(skill: Skill, apis: dict[str, ApiInfo]) -> Counter[tuple[int, int]]:
-    """How many of the missing required arguments each of the samples' requests asks for.
-
-    Missing: the API's required arguments whose slot type no user turn of the dialogue has said
-    so far (or that the request itself asks for: the user may have said them in another sense).
-    """
-    templates = by_name(response_templates(skill))
-    sizes: Counter[tuple[int, int]] = Counter()
-    for d in skill.sample_dialogues:
-        if d.test:
-            continue
-        said: set[str] = set()
-        for turn in d.turns:
-            if isinstance(turn, UserTurn):
-                said.update(s.slot_type for s in turn.spans)
-                continue
-            assert isinstance(turn, SystemTurn)
-            for a in turn.actions:
-                t = templates.get(a.name) if a.kind is ActionKind.RESPONSE else None
-                info = apis.get(t.api or "") if t is not None and t.act is DialogAct.REQUEST_ARGS else None
-                if t is None or info is None:
-                    continue
-                missing = {r for r in info.required if info.slot_types[r] not in said} | set(t.requested)
-                sizes[(len(missing), len(t.requested))] += 1
-    return sizes
 
 
 def _request_more_with_success(skill: Skill) -> bool:
