@@ -2,9 +2,10 @@
 
 A simulated user sometimes says something outside the skill (``UserBehaviour.out_of_scope``)
 and the system answers with the skill's fallback response, calling nothing; the dialogue then
-goes on where it was. The texts come from the skill's own ``out_of_scope`` utterance sets and
-from :data:`GENERIC`, requests and remarks of many kinds written for Colloquy (none is taken
-from any evaluation data). A generic text that shares a content word with the skill's own
+goes on where it was. The texts come from the skill's own ``out_of_scope`` utterance sets, from
+:data:`GENERIC`, requests and remarks of many kinds, and from :data:`COMPOSED`, requests for
+other tasks put together from a few wordings and things to ask for, all written for Colloquy
+(none is taken from any evaluation data). A generic text that shares a content word with the skill's own
 vocabulary (API names and descriptions, slot types, arguments, return fields, catalogue values)
 is left out for that skill: "book a table for two" is not out of scope for a restaurant skill.
 """
@@ -171,6 +172,80 @@ GENERIC: tuple[str, ...] = (
     "Pick a random number between one and ten.",
 )
 
+# Requests for other tasks, put together: most of what users say that a skill does not handle is
+# some other task ("I'm looking for a dentist"), worded in many ways.
+_ASKING = (
+    "I'm looking for {}.",
+    "Can you help me find {}?",
+    "I need {}.",
+    "Could you find me {}?",
+    "I want {}.",
+    "Please get me {}.",
+    "I'd like {}, please.",
+    "Help me find {} for this weekend.",
+)
+_THINGS = (
+    "a dentist near me",
+    "a doctor who is open on Saturday",
+    "a hair salon downtown",
+    "a house to rent with a garden",
+    "an apartment with two bedrooms",
+    "a hotel room for three nights",
+    "a place to stay near the beach",
+    "a rental car for the week",
+    "a cab to the station",
+    "a ride to my office",
+    "a bus ticket to the coast",
+    "train tickets for tomorrow morning",
+    "a flight to New York",
+    "a cheap Italian restaurant",
+    "tickets to the concert on Friday",
+    "tickets for the baseball game",
+    "a movie to watch tonight",
+    "showtimes for the new thriller",
+    "a song by my favorite singer",
+    "a podcast about history",
+    "a good book to read",
+    "the weather forecast for Sunday",
+    "a plumber to fix my sink",
+    "an electrician for tomorrow",
+    "a gym with a swimming pool",
+    "a yoga class in the evening",
+    "a vet for my dog",
+    "a babysitter for Saturday night",
+    "a new phone plan",
+    "a cheaper car insurance",
+    "a bank with no monthly fees",
+    "a museum to visit",
+    "a park where I can walk my dog",
+    "a campsite by the lake",
+    "someone to clean my house",
+    "a birthday present for my sister",
+    "flowers delivered to my mom",
+    "a recipe for chocolate cake",
+    "a mechanic to check my brakes",
+)
+_DOING = (
+    "Book me {}.",
+    "Reserve {} for me.",
+    "Schedule {}.",
+    "Set up {} for next week.",
+)
+_EVENTS = (
+    "an appointment with my dentist",
+    "a visit to the doctor",
+    "a haircut",
+    "a tour of the apartment",
+    "a viewing of the house",
+    "a massage",
+    "a car service appointment",
+    "a call with the bank",
+    "a meeting with my landlord",
+)
+COMPOSED: tuple[str, ...] = tuple(a.format(t) for a in _ASKING for t in _THINGS) + tuple(
+    d.format(e) for d in _DOING for e in _EVENTS
+)
+
 _WORD = re.compile(r"[a-z]+")
 # Words that say nothing about a domain: a shared one does not make a text in scope.
 _STOP = frozenset(
@@ -329,4 +404,4 @@ def out_of_scope_texts(skill: Skill) -> list[str]:
     """The skill's own out-of-scope examples, then the generic ones that share no content word with it."""
     own = [v for u in skill.utterance_sets if u.act is UserAct.OUT_OF_SCOPE and not u.arguments for v in u.variants]
     words = skill_words(skill)
-    return own + [t for t in GENERIC if not (_content_words(t) & words)]
+    return own + [t for t in (*GENERIC, *COMPOSED) if not (_content_words(t) & words)]
