@@ -111,13 +111,13 @@ def check_action(
 def confirmation_bindings(index: SkillIndex, tracker: DialogueTracker, api: str) -> dict[str, str]:
     """The entities the confirmation of ``api`` in the previous system turn showed, by argument name."""
     confirms = set(index.confirms.get(api, ()))
-    prev = tracker.turn_index - 2
+    prev = tracker.answered_turn()
     return {arg: key for (t, act, arg, key) in tracker.bindings if t == prev and act in confirms}
 
 
 def _confirmed(index: SkillIndex, tracker: DialogueTracker, api: str) -> bool:
-    prev = tracker.turn_index - 2
-    if prev < 0 or tracker.turns[prev].speaker != "system":
+    prev = tracker.answered_turn()  # "yes" after "can't help with that" still answers the confirmation
+    if prev is None:
         return False
     if not set(index.confirms.get(api, ())) & set(tracker.turns[prev].actions):
         return False

@@ -339,6 +339,14 @@ class DialogueTracker:
         self.turns[t].slot_types = set()
         return gone
 
+    def answered_turn(self) -> int | None:
+        """The system turn that the latest user turn answers: the one before it, passing over turns
+        the fallback answered (an out-of-scope turn and its fallback change nothing), or None."""
+        t = len(self.turns) - 2
+        while t >= 0 and self.turns[t].speaker == "system" and self.turns[t].actions[:1] == [self.index.fallback]:
+            t -= 2
+        return t if t >= 0 and self.turns[t].speaker == "system" else None
+
     def _add_entity(self, ent: Entity) -> None:
         self.entities.append(ent)
         self.by_key[ent.id] = ent
@@ -453,7 +461,8 @@ class DialogueTracker:
         o += a
         f[o + (ix.action_index[self.current.actions[-1]] if self.current.actions else a)] = 1.0
         o += a + 1
-        prev = self.turns[-2] if len(self.turns) >= 2 and self.turns[-2].speaker == "system" else None
+        answered = self.answered_turn()
+        prev = self.turns[answered] if answered is not None else None
         for name in prev.actions if prev else ():
             f[o + ix.action_index[name]] = 1.0
         o += a

@@ -164,6 +164,46 @@ def test_a_turn_answered_by_the_fallback_is_unsaid_and_the_state_is_as_before(in
     assert tr.unsay_user_turn() == []  # nothing more to forget in that turn
 
 
+def test_a_fallback_turn_between_a_confirmation_and_its_answer_is_passed_over(index, encoder):
+    from modeling.consistency import check_action
+
+    tr = DialogueTracker(index)
+
+    def user(text, spans=()):
+        tr.add_user_turn(text, encoder.encode(text), list(spans))
+
+    def system(*actions):
+        tr.begin_system_turn()
+        for name, bound in actions:
+            tr.add_action(name, bound)
+        tr.end_system_turn()
+
+    user("UA 1 for 2 tomorrow", [(0, 4, "flight", "UA 1", None, 1.0), (9, 10, "number", "2", None, 1.0),
+                                  (11, 19, "date", "2026-01-16", None, 1.0)])  # fmt: skip
+    bound = {"flight": "e1", "passengers": "e2", "date": "e3"}
+    entities = {name: tr.by_key[key] for name, key in bound.items()}
+    system(("confirm_booking", bound), (WAIT, {}))
+    user("Tell me a joke")
+    system((index.fallback, {}), (WAIT, {}))
+    user("Yes please")
+    assert tr.answered_turn() == 1  # the confirmation, not the fallback
+    tr.begin_system_turn()
+    assert check_action(index, tr, "BookFlight", entities).ok
+    tr.add_action(index.fallback, {})
+    assert not check_action(index, tr, "request_date", {}).ok  # nothing but waiting after the fallback
+    # Without the confirmation before the fallback, the call is refused as unconfirmed.
+    bare = DialogueTracker(index)
+    for text in ("UA 1 for 2 tomorrow", "Tell me a joke"):
+        bare.add_user_turn(text, encoder.encode(text), [])
+        bare.begin_system_turn()
+        bare.add_action(index.fallback, {})
+        bare.end_system_turn()
+    bare.add_user_turn("Yes", encoder.encode("Yes"), [])
+    bare.begin_system_turn()
+    assert bare.answered_turn() is None
+    assert "not confirmed" in check_action(index, bare, "BookFlight", entities).reason
+
+
 def test_step_features_see_calls_and_their_failure(index, encoder):
     tr = DialogueTracker(index)
     tr.add_user_turn("Boston", encoder.encode("Boston"), [(0, 6, "city", "Boston", None, 1.0)])
