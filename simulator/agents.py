@@ -382,11 +382,11 @@ class RuleSystem:
     def _request(self, info: ApiInfo, missing: list[str]) -> SystemAction | None:
         """The usable request that asks for the most of what is missing; the first authored among equals.
 
-        Two ways of following the samples were measured worse on SGD Homes_1 (docs/benchmarks.md,
-        issue 14): preferring the request they use most (counted without what was missing), and
-        drawing how many arguments to ask for from their requests with as many missing (0.624 against
-        0.653 signature accuracy; ten samples asked one at a time twice as often as the rest of the
-        service's dialogues do)."""
+        Two ways of following the samples were measured worse on a real SGD service
+        (docs/benchmarks.md, issue 14): preferring the request they use most (counted without what
+        was missing), and drawing how many arguments to ask for from their requests with as many
+        missing (0.624 against 0.653 signature accuracy; its ten samples asked one thing at a time
+        twice as often as the rest of its dialogues do)."""
         request: SystemAction | None = None
         asked = 0
         for requested, template in info.requests:
