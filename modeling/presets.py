@@ -3,7 +3,7 @@ runs ``simulator generate`` + ``modeling train`` by hand use the same numbers.
 
 A build simulates ``dialogues`` training dialogues (seed ``seed``) and ``heldout`` more with another
 seed, trains ``epochs`` epochs on the simulated dialogues *and the skill's own sample dialogues*
-(:func:`modeling.train.training_dialogues`), and evaluates on the held-out ones.
+(:func:`simulator.samples.training_set`), and evaluates on the held-out ones.
 """
 
 from __future__ import annotations
