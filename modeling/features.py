@@ -332,10 +332,11 @@ class DialogueTracker:
         if t is None:
             return []
         gone = [e for e in self.entities if e.turn == t and e.source is EntitySource.SPAN]
-        assert not any(key in {e.id for e in gone} for *_, key in self.bindings), "the turn's entities are bound"
+        ids = {e.id for e in gone}
+        assert not any(key in ids for *_, key in self.bindings), "the turn's entities are bound"
         for e in gone:
             del self.by_key[e.id]
-        self.entities = [e for e in self.entities if not (e.turn == t and e.source is EntitySource.SPAN)]
+        self.entities = [e for e in self.entities if e.id not in ids]
         self.turns[t].slot_types = set()
         return gone
 

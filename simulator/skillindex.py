@@ -132,21 +132,19 @@ class SkillIndex:
             links: dict[str, tuple[str, str]] = {}
             # Producers that return more of b's required arguments first, a search before a booking:
             # a round trip is booked from the round-trip search, not from whichever API came first.
+            covered = {
+                a.api.name: sum(_field(a, r, b.slot_types[r]) is not None for r in b.required)
+                for a in apis.values()
+                if a is not b
+            }
             producers = sorted(
                 (a for a in apis.values() if a is not b),
-                key=lambda a: (
-                    a.api.transactional,
-                    -sum(_field(a, r, b.slot_types[r]) is not None for r in b.required),
-                ),
+                key=lambda a: (a.api.transactional, -covered[a.api.name]),
             )
             # A transaction whose every required value one API returns acts on what that API found
             # ("book that flight"): all of them come from its result, said by users or not.
             whole = next(
-                (
-                    a
-                    for a in producers
-                    if b.api.transactional and all(_field(a, r, b.slot_types[r]) for r in b.required)
-                ),
+                (a for a in producers if b.api.transactional and covered[a.api.name] == len(b.required)),
                 None,
             )
             for arg, st in b.slot_types.items():
